@@ -1,0 +1,208 @@
+"""The adapter protocol: canonical NumPy data in, one native call, canonical NumPy out.
+
+An adapter class collects its op mappings from methods decorated with ``@implements``; a
+subclass can override a single op (a kernel developer swapping in a new kernel) and inherits
+every other mapping. Mapping methods take and return *native* tensors so that the same method
+serves the forward check and the framework's own reverse and forward-mode differentiation.
+Translation only: no tolerances and no skips live here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+FLOAT_DTYPES = ("float64", "float32", "float16", "bfloat16")
+
+
+class AdapterError(Exception):
+    """A configuration problem a user can fix (missing framework, absent device...)."""
+
+
+class LazyModule(types.ModuleType):
+    """A module imported on first attribute access, so that listing an adapter's mappings
+    (coverage) does not import its framework."""
+
+    def __init__(self, name: str, extra: str | None = None) -> None:
+        super().__init__(name)
+        self._lazy_name = name
+        self._lazy_extra = extra
+        self._lazy_mod: types.ModuleType | None = None
+
+    def _load(self) -> types.ModuleType:
+        if self._lazy_mod is None:
+            try:
+                self._lazy_mod = importlib.import_module(self._lazy_name)
+            except ImportError as exc:
+                hint = f" (pip install 'kernel-oracle[{self._lazy_extra}]')" if self._lazy_extra else ""
+                raise AdapterError(f"cannot import {self._lazy_name}: {exc}{hint}") from exc
+        return self._lazy_mod
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_lazy"):
+            raise AttributeError(attr)
+        return getattr(self._load(), attr)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    op: str
+    method: str
+    composed: bool
+
+    @property
+    def kind(self) -> str:
+        return "composed" if self.composed else "native"
+
+
+def implements(op: str, *, composed: bool = False) -> Callable[[Callable], Callable]:
+    """Mark an adapter method as the mapping of catalog op (or spec variant) ``op``.
+
+    ``composed=True`` says the framework has no kernel for it and the method builds it from
+    the framework's primitives (reported as such in coverage)."""
+
+    def mark(fn: Callable) -> Callable:
+        ops = getattr(fn, "_implements", ())
+        fn._implements = (*ops, (op, composed))  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+class Adapter:
+    """Base class of every backend adapter.
+
+    Subclasses set ``name``, ``framework`` (the importable module), ``extra`` (the pip extra),
+    declare ``UNSUPPORTED = {op: reason}`` for what the framework cannot express, and
+    implement the data boundary (``to_native``/``to_numpy``) and the two derivative modes.
+    """
+
+    name: ClassVar[str] = "abstract"
+    framework: ClassVar[str] = ""
+    extra: ClassVar[str | None] = None
+    UNSUPPORTED: ClassVar[dict[str, str]] = {}
+    _mappings: ClassVar[dict[str, Mapping]] = {}
+    _unsupported: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        mappings: dict[str, Mapping] = {}
+        unsupported: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            unsupported.update(vars(klass).get("UNSUPPORTED", {}))
+            for attr, value in vars(klass).items():
+                for op, composed in getattr(value, "_implements", ()):
+                    mappings[op] = Mapping(op, attr, composed)
+                    unsupported.pop(op, None)
+        for op in unsupported:
+            mappings.pop(op, None)
+        cls._mappings = mappings
+        cls._unsupported = unsupported
+
+    def __init__(self, device: str = "cpu", precision: str = "strict") -> None:
+        if precision not in ("strict", "defaults"):
+            raise AdapterError(f"unknown precision mode {precision!r} (strict or defaults)")
+        self.requested_device = device
+        self.precision = precision
+
+    # --- what the adapter can do -------------------------------------------------------
+    @classmethod
+    def mapping(cls, op: str) -> Mapping | None:
+        """The mapping of a spec id, falling back from a variant to its catalog id."""
+        return cls._mappings.get(op) or cls._mappings.get(op.split("/")[0])
+
+    @classmethod
+    def unsupported_reason(cls, op: str) -> str | None:
+        return cls._unsupported.get(op) or cls._unsupported.get(op.split("/")[0])
+
+    @classmethod
+    def coverage_entry(cls, op: str) -> str:
+        m = cls.mapping(op)
+        if m is not None:
+            return m.kind
+        reason = cls.unsupported_reason(op)
+        return f"unsupported: {reason}" if reason else "missing"
+
+    def op(self, op: str) -> Callable[..., Any]:
+        m = self.mapping(op)
+        if m is None:
+            raise AdapterError(f"{self.name} has no mapping for {op}")
+        return getattr(self, m.method)
+
+    # --- to be provided by each framework ----------------------------------------------
+    def setup(self) -> None:
+        """Import the framework, check the device, pin precision flags."""
+        raise NotImplementedError
+
+    def supported_dtypes(self) -> tuple[str, ...]:
+        return FLOAT_DTYPES
+
+    def to_native(self, value: np.ndarray, dtype: str | None) -> Any:
+        """NumPy -> native on the adapter's device; floating data cast to ``dtype``."""
+        raise NotImplementedError
+
+    def to_numpy(self, value: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def vjp(
+        self, fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int],
+        cotangents: Sequence[Any],
+    ) -> tuple[list[Any], list[Any]]:
+        """Reverse mode: (outputs, d<cotangents, outputs>/d args[wrt]) in native tensors."""
+        raise NotImplementedError
+
+    def jvp(
+        self, fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int],
+        tangents: Sequence[Any],
+    ) -> tuple[list[Any], list[Any]]:
+        """Forward mode: (outputs, output tangents) in native tensors."""
+        raise NotImplementedError
+
+    def framework_version(self) -> str:
+        raise NotImplementedError
+
+    def context(self) -> contextlib.AbstractContextManager[Any]:
+        """Entered around every native call (TensorFlow pins its device this way)."""
+        return contextlib.nullcontext()
+
+    def device_info(self) -> dict[str, Any]:
+        """{"requested", "actual", "name"}: the device that really ran the kernels."""
+        raise NotImplementedError
+
+    def precision_flags(self) -> dict[str, Any]:
+        return {}
+
+    def seed(self, seed: int) -> None:
+        """Seed the framework's RNG (random ops are checked statistically)."""
+
+
+def outputs_list(out: Any) -> list[Any]:
+    """A mapping's result as a list (a single tensor or a tuple of them)."""
+    if isinstance(out, (tuple, list)):
+        return list(out)
+    return [out]
+
+
+def load_adapter_class(spec: str) -> type[Adapter]:
+    """``torch`` / ``jax`` / ``tensorflow`` or ``package.module:Class`` to an adapter class."""
+    from adapters import BUILTIN
+
+    target = BUILTIN.get(spec, spec)
+    if ":" not in target:
+        names = ", ".join(BUILTIN)
+        raise AdapterError(f"unknown backend {spec!r}: use one of {names} or package.module:Class")
+    module_name, _, class_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise AdapterError(f"cannot import adapter module {module_name!r}: {exc}") from exc
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+        raise AdapterError(f"{target!r} is not an adapters.base.Adapter subclass")
+    return cls

@@ -1,0 +1,11 @@
+"""The JAX backend: ``JaxAdapter`` = the core plus one mixin per oracle family."""
+
+from adapters.jax.activations import ActivationOps
+from adapters.jax.adapter import JaxCore
+
+
+class JaxAdapter(ActivationOps, JaxCore):
+    """jax.nn / jax.lax kernels, run eagerly with x64 enabled."""
+
+
+__all__ = ["JaxAdapter"]

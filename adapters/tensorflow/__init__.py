@@ -1,0 +1,11 @@
+"""The TensorFlow backend: ``TensorFlowAdapter`` = the core plus one mixin per family."""
+
+from adapters.tensorflow.activations import ActivationOps
+from adapters.tensorflow.adapter import TensorFlowCore
+
+
+class TensorFlowAdapter(ActivationOps, TensorFlowCore):
+    """tf.nn / tf.math kernels, Keras 3 layers where tf.nn has no op."""
+
+
+__all__ = ["TensorFlowAdapter"]

@@ -1,0 +1,104 @@
+"""The TensorFlow adapter (tf.nn / tf.math kernels, Keras 3 layers where tf.nn has none).
+
+Every native call runs inside ``tf.device`` of the requested device; GradientTape gives
+reverse mode and ForwardAccumulator forward mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from adapters.base import Adapter, AdapterError, outputs_list
+from adapters.numpy_dtypes import numpy_dtype
+from adapters.tensorflow._lazy import tf
+
+
+class TensorFlowCore(Adapter):
+    name = "tensorflow"
+    framework = "tensorflow"
+    extra = "tensorflow"
+
+    def setup(self) -> None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+        req = self.requested_device
+        kind, _, index = req.partition(":")
+        kind = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU"}.get(kind)
+        if kind is None:
+            raise AdapterError(f"unknown tensorflow device {req!r} (cpu, gpu, gpu:N)")
+        found = tf.config.list_physical_devices(kind)
+        if len(found) <= int(index or 0):
+            raise AdapterError(f"device {req!r} requested but tensorflow sees {len(found)} {kind}")
+        self.tf_device = f"/{kind}:{int(index or 0)}"
+        if self.precision == "strict":
+            tf.config.experimental.enable_tensor_float_32_execution(False)
+
+    def context(self) -> contextlib.AbstractContextManager[Any]:
+        return tf.device(self.tf_device)
+
+    def framework_version(self) -> str:
+        return str(tf.__version__)
+
+    def device_info(self) -> dict[str, Any]:
+        name = platform.processor() or platform.machine()
+        if self.tf_device.startswith("/GPU"):
+            gpu = tf.config.list_physical_devices("GPU")[int(self.tf_device.split(":")[1])]
+            name = tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+        return {"requested": self.requested_device, "actual": self.tf_device, "name": name}
+
+    def precision_flags(self) -> dict[str, Any]:
+        return {
+            "tensor_float_32_execution": tf.config.experimental.tensor_float_32_execution_enabled(),
+            "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+        }
+
+    def seed(self, seed: int) -> None:
+        tf.random.set_seed(seed)
+
+    def to_native(self, value: np.ndarray, dtype: str | None) -> Any:
+        arr = np.asarray(value)
+        with self.context():
+            if arr.dtype.kind == "f" or arr.dtype == numpy_dtype("bfloat16"):
+                # Through float64: exact, and tf.constant cannot build bfloat16 from float64.
+                return tf.cast(tf.constant(arr.astype(np.float64)), getattr(tf, dtype or "float64"))
+            return tf.constant(arr)
+
+    def to_numpy(self, value: Any) -> np.ndarray:
+        if isinstance(value, (tf.Tensor, tf.Variable)) and value.dtype.is_floating:
+            return tf.cast(value, tf.float64).numpy().astype(numpy_dtype(value.dtype.name))
+        return np.asarray(value)
+
+    def vjp(
+        self, fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int],
+        cotangents: Sequence[Any],
+    ) -> tuple[list[Any], list[Any]]:
+        args = list(args)
+        with self.context(), tf.GradientTape() as tape:
+            for i in wrt:
+                tape.watch(args[i])
+            outs = outputs_list(fn(*args))
+        pairs = [(o, c) for o, c in zip(outs, cotangents) if c is not None]
+        grads = tape.gradient(
+            [o for o, _ in pairs], [args[i] for i in wrt],
+            output_gradients=[c for _, c in pairs],
+            unconnected_gradients=tf.UnconnectedGradients.ZERO,
+        )
+        return outs, list(grads)
+
+    def jvp(
+        self, fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int],
+        tangents: Sequence[Any],
+    ) -> tuple[list[Any], list[Any]]:
+        args = list(args)
+        with self.context(), tf.autodiff.ForwardAccumulator(
+            primals=[args[i] for i in wrt], tangents=list(tangents)
+        ) as acc:
+            outs = outputs_list(fn(*args))
+        tans = [acc.jvp(o, unconnected_gradients=tf.UnconnectedGradients.ZERO) for o in outs]
+        return outs, tans

@@ -1,0 +1,114 @@
+"""How close is close enough: the one place that defines the error metric and the bound.
+
+The rule (design.md): a backend's error at each element may be at most ``C`` times the error
+that a naive evaluation of the same mathematics in the same dtype makes there (the oracle run
+in that dtype, on the same rounded inputs), with a floor of ``FLOOR`` units of the dtype's
+machine epsilon times the output's scale. The naive error carries the op's conditioning,
+size and dtype, so no per-op rtol/atol table is needed.
+
+For float64 the oracle is itself the reference, so the naive error is estimated from the
+float32 evaluation and scaled by eps64/eps32: the conditioning measured in float32, applied
+to float64 rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from adapters.numpy_dtypes import machine_eps
+
+C = 8.0
+FLOOR = 4.0
+RULE = (
+    "|got-exact| <= C * max(|naive-exact|, FLOOR * eps * max(|exact|, rms(exact))) per element; "
+    "naive = oracle evaluated in the tested dtype (float64: float32 naive * eps64/eps32)"
+)
+
+
+@dataclass
+class Agreement:
+    """The comparison of one output: metrics recorded for every check, pass or fail."""
+
+    output: str
+    ratio: float
+    max_abs_err: float
+    max_ulp: float
+    worst_index: tuple[int, ...]
+    got: float | None
+    expected: float | None
+    allowed: float
+    nan_mismatch: bool
+    shape_mismatch: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.shape_mismatch is None and not self.nan_mismatch and self.ratio <= 1.0
+
+
+def ulp(x: np.ndarray, dtype: str) -> np.ndarray:
+    """One unit in the last place of each exact value, in the tested dtype."""
+    eps = machine_eps(dtype)
+    tiny = {"float16": 2.0**-14, "bfloat16": 2.0**-126}.get(dtype)
+    tiny = tiny if tiny is not None else float(np.finfo(np.dtype(dtype)).tiny)
+    mag = np.maximum(np.abs(x), tiny)
+    return np.exp2(np.floor(np.log2(mag))) * eps
+
+
+def compare(
+    name: str, got: Any, exact: Any, naive: Any, dtype: str, factor: float = 1.0,
+) -> Agreement:
+    got = np.asarray(got, dtype=np.float64)
+    exact = np.asarray(exact, dtype=np.float64)
+    naive = np.asarray(naive, dtype=np.float64)
+    if got.shape != exact.shape:
+        return Agreement(name, float("inf"), float("inf"), float("inf"), (), None, None, 0.0,
+                         False, shape_mismatch=f"got shape {got.shape}, expected {exact.shape}")
+    eps = machine_eps(dtype)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = _abs_err(got, exact)
+        naive_err = _abs_err(naive, exact)
+        if dtype == "float64":
+            naive_err = naive_err * (eps / machine_eps("float32"))
+        finite = exact[np.isfinite(exact)]
+        scale = float(np.sqrt(np.mean(finite**2))) if finite.size else 0.0
+        floor = FLOOR * eps * np.maximum(np.abs(np.nan_to_num(exact, posinf=0, neginf=0)), scale)
+        allowed = C * factor * np.maximum(naive_err, floor)
+        nan_mismatch = bool(np.any(np.isnan(got) & ~np.isnan(exact)))
+        ratios = np.where(err == 0, 0.0, err / np.where(allowed > 0, allowed, np.inf))
+        ratios = np.where(np.isnan(ratios), np.inf, ratios)
+    if ratios.size == 0:
+        return Agreement(name, 0.0, 0.0, 0.0, (), None, None, 0.0, False)
+    flat = int(np.argmax(ratios))
+    idx = tuple(int(i) for i in np.unravel_index(flat, ratios.shape))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ulps = np.where(err == 0, 0.0, err / ulp(exact, dtype))
+    finite_err = err[np.isfinite(err)]
+    return Agreement(
+        output=name,
+        ratio=float(ratios.flat[flat]),
+        max_abs_err=float(finite_err.max()) if finite_err.size else float("inf"),
+        max_ulp=float(np.nanmax(ulps)) if np.isfinite(ulps).any() else float("inf"),
+        worst_index=idx,
+        got=float(got[idx]) if got.ndim else float(got),
+        expected=float(exact[idx]) if exact.ndim else float(exact),
+        allowed=float(allowed.flat[flat]),
+        nan_mismatch=nan_mismatch,
+    )
+
+
+def _abs_err(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a - b| where equal infinities and both-NaN count as agreement (error 0)."""
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    diff = np.abs(a - b)
+    return np.where(same, 0.0, np.where(np.isnan(diff), np.inf, diff))
+
+
+def worst(results: list[Agreement]) -> Agreement:
+    """The output whose check is furthest from passing."""
+    def key(a: Agreement) -> float:
+        return float("inf") if (a.shape_mismatch or a.nan_mismatch) else a.ratio
+
+    return max(results, key=key)

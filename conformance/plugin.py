@@ -1,0 +1,157 @@
+"""The pytest plugin: options, the run's header, parametrization of the generic tests over
+the registry, results and the report at the end.
+
+    pytest conformance/ --backend torch [--device cuda] [--dtype float32,float16]
+        [--ops 'norm.*'] [--examples 50] [--seed 1234] [--results DIR] [--report FILE]
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import results, session
+from conformance.registry import all_specs
+
+_CTX = pytest.StashKey[session.Conformance]()
+MODE_OF_TEST = {"test_forward": "forward", "test_vjp": "vjp", "test_jvp": "jvp",
+                "test_stat": "stat"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("conformance", "kernel conformance against the float64 oracle")
+    g.addoption("--backend", default=None,
+                help="torch, jax, tensorflow, or package.module:AdapterClass")
+    g.addoption("--device", default="cpu", help="cpu, cuda[:N] (torch), gpu[:N] (jax, tf)")
+    g.addoption("--dtype", default=None,
+                help="comma-separated subset of float64,float32,float16,bfloat16 "
+                     "(default: all the backend supports on the device)")
+    g.addoption("--ops", default="*", help="comma-separated globs on op ids, e.g. 'norm.*'")
+    g.addoption("--examples", type=int, default=session.DEFAULT_EXAMPLES,
+                help=f"hypothesis examples per op, mode and dtype "
+                     f"(default {session.DEFAULT_EXAMPLES})")
+    g.addoption("--seed", type=int, default=None, help="run seed (default: random, printed)")
+    g.addoption("--precision", default="strict", choices=("strict", "defaults"),
+                help="strict: TF32 and reduced-precision matmul off (default); "
+                     "defaults: the framework's own settings")
+    g.addoption("--results", default=None, help="results directory (default under reports/)")
+    g.addoption("--report", default=None, help="write the HTML agreement report here at the end")
+    g.addoption("--divergences", default=None, help="an extra divergence TOML file")
+
+
+def _options(config: pytest.Config) -> dict[str, Any]:
+    keys = ("backend", "device", "dtype", "ops", "examples", "seed", "precision", "results",
+            "report", "divergences")
+    return {k: config.getoption(k) for k in keys}
+
+
+def activate(config: pytest.Config) -> session.Conformance:
+    """Build the run (called by conformance/conftest.py, so plain `pytest tests/` runs never
+    import a framework)."""
+    if _CTX in config.stash:
+        return config.stash[_CTX]
+    opts = _options(config)
+    if opts["backend"] is None:
+        raise pytest.UsageError("the conformance tests need --backend "
+                                "(torch, jax, tensorflow or package.module:AdapterClass)")
+    worker = getattr(config, "workerinput", {}).get("conformance")
+    try:
+        ctx = session.build(opts, worker)
+    except session.ConformanceUsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    worker_id = getattr(config, "workerinput", {}).get("workerid", "main")
+    ctx.writer = results.ChecksWriter(ctx.run_dir, worker_id)
+    if worker is None:
+        command = " ".join(shlex.quote(a) for a in ["pytest", *config.invocation_params.args])
+        ctx.env = session.fingerprint(ctx, command)
+        results.write_json_atomic(ctx.run_dir / "env.json", ctx.env)
+    config.stash[_CTX] = ctx
+    return ctx
+
+
+def context(config: pytest.Config) -> session.Conformance | None:
+    return config.stash.get(_CTX, None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: every worker shares the controller's seed and results directory."""
+    ctx = context(node.config)
+    if ctx is not None:
+        node.workerinput["conformance"] = {"seed": ctx.seed, "run_dir": str(ctx.run_dir)}
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    ctx = context(config)
+    if ctx is None:
+        return None
+    dev = ctx.adapter.device_info()
+    return [
+        f"conformance: backend {ctx.backend} ({ctx.adapter.framework} {ctx.version}), "
+        f"device {dev['actual']} ({dev['name']}), precision {ctx.precision}",
+        f"conformance: seed {ctx.seed} (rerun with --seed {ctx.seed}), "
+        f"{ctx.examples} examples, dtypes {','.join(ctx.dtypes)}, {len(ctx.specs)} specs",
+        f"conformance: results in {ctx.run_dir}",
+    ]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    mode = MODE_OF_TEST.get(metafunc.function.__name__)
+    if mode is None or "conformance_check" not in metafunc.fixturenames:
+        return
+    ctx = activate(metafunc.config)
+    params = []
+    for spec in ctx.specs:
+        # Random ops (a spec with its own statistical ``check``) run in mode "stat" only.
+        if (mode == "stat") != (spec.check is not None):
+            continue
+        if mode in ("vjp", "jvp") and not spec.grad_wrt:
+            continue
+        for dtype in ctx.dtypes_for(spec):
+            params.append(pytest.param((spec, mode, dtype), id=f"{spec.id}-{dtype}"))
+    metafunc.parametrize("conformance_check", params)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    ctx = context(session.config)
+    if ctx is None:
+        return
+    if ctx.writer is not None:
+        ctx.writer.close()
+    if hasattr(session.config, "workerinput"):
+        return
+    totals, _ = results.read_totals(ctx.run_dir)
+    _warn_unmatched(ctx)
+    ctx.env["finished"] = results.now()
+    ctx.env["totals"] = totals
+    results.write_json_atomic(ctx.run_dir / "env.json", ctx.env)
+    if ctx.report is not None:
+        _write_report(ctx)
+
+
+def _warn_unmatched(ctx: session.Conformance) -> None:
+    """Warn about stale entries: ones that match no check this backend could run at all."""
+    device = ctx.adapter.requested_device
+    dtypes = ctx.adapter.supported_dtypes()
+    specs = all_specs().values()
+    for d in ctx.divergences:
+        if not any(d.matches(s.id, m, t, device, ctx.version)
+                   for s in specs for t in dtypes if t in s.dtypes
+                   for m in ("forward", "vjp", "jvp")):
+            warnings.warn(f"divergence {d.id!r} ({d.ops}) matches no check of backend "
+                          f"{ctx.backend} {ctx.version} on {device}", stacklevel=1)
+
+
+def _write_report(ctx: session.Conformance) -> None:
+    try:
+        from reports.html import build_report
+    except ImportError as exc:
+        print(f"conformance: cannot build the report: {exc}", file=sys.stderr)
+        return
+    build_report([ctx.run_dir], Path(ctx.report))
+    print(f"\nconformance: report written to {ctx.report}", file=sys.stderr)

@@ -1,0 +1,96 @@
+"""OpSpec records and the registry: the only place that knows an op exists.
+
+A spec says how to draw an op's inputs and hyper-parameters (a hypothesis strategy per
+dtype), which positional inputs are differentiated, which outputs carry gradients, and any
+tolerance override with its reason. Registration is explicit (``register`` in
+``conformance/specs/*``), and a second spec with the same id is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis.strategies import SearchStrategy
+
+FLOAT_DTYPES = ("float64", "float32", "float16", "bfloat16")
+MODES = ("forward", "vjp", "jvp", "stat")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One drawn example: positional arrays (float64 values before rounding to the dtype
+    under test; integer arrays stay integer), keyword hyper-parameters, and names."""
+
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    names: tuple[str, ...] = ()
+
+    def arg_names(self) -> tuple[str, ...]:
+        if len(self.names) == len(self.args):
+            return self.names
+        return tuple(f"arg{i}" for i in range(len(self.args)))
+
+
+@dataclass(frozen=True)
+class Override:
+    """A tolerance override: a larger constant C for some modes/dtypes, with its reason."""
+
+    factor: float
+    reason: str
+    modes: tuple[str, ...] = MODES
+    dtypes: tuple[str, ...] = FLOAT_DTYPES
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    id: str
+    oracle: Callable[..., Any]
+    inputs: Callable[[str], SearchStrategy[Case]]
+    dtypes: tuple[str, ...] = FLOAT_DTYPES
+    grad_wrt: tuple[int, ...] = ()
+    grad_outputs: tuple[int, ...] | None = None
+    overrides: tuple[Override, ...] = ()
+    tags: frozenset[str] = frozenset()
+    notes: str = ""
+    check: Callable[..., Any] | None = None
+
+    @property
+    def catalog_id(self) -> str:
+        return self.id.split("/")[0]
+
+    @property
+    def family(self) -> str:
+        return self.id.split(".")[0]
+
+    def factor(self, mode: str, dtype: str) -> tuple[float, str | None]:
+        """The multiplier on the rule's constant for this mode and dtype, and why."""
+        for o in self.overrides:
+            if mode in o.modes and dtype in o.dtypes:
+                return o.factor, o.reason
+        return 1.0, None
+
+
+class DuplicateSpecError(ValueError):
+    pass
+
+
+REGISTRY: dict[str, OpSpec] = {}
+
+
+def register(*specs: OpSpec) -> None:
+    for spec in specs:
+        if spec.id in REGISTRY:
+            raise DuplicateSpecError(f"spec id {spec.id!r} registered twice")
+        for o in spec.overrides:
+            if not o.reason.strip():
+                raise ValueError(f"{spec.id}: a tolerance override needs its reason")
+        REGISTRY[spec.id] = spec
+
+
+def all_specs() -> dict[str, OpSpec]:
+    """Every registered spec (importing the spec modules registers them)."""
+    import conformance.specs  # noqa: F401
+
+    return REGISTRY

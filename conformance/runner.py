@@ -1,0 +1,208 @@
+"""Runs one generic test (an op, a mode, a dtype) under hypothesis and records every check.
+
+Passing examples are recorded as they run; a failure is recorded once, for the smallest
+example hypothesis shrank it to (its final replay), with the case, the oracle's values, a
+reproducer and the command that reruns it.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.control import current_build_context
+
+from conformance import agreement, harness
+from conformance.registry import Case, OpSpec
+from conformance.session import Conformance
+
+def _stat(adapter: Any, spec: OpSpec, case: Case, dtype: str, seed: int) -> harness.CheckOutcome:
+    assert spec.check is not None
+    return spec.check(adapter, spec, case, dtype, seed)
+
+
+MODES = {"forward": harness.forward, "vjp": harness.vjp, "jvp": harness.jvp,
+         "stat": _stat}
+
+
+def test_seed(run_seed: int, test_id: str) -> int:
+    """A per-test hypothesis seed: reproducible from the run seed and the test's id alone."""
+    return zlib.crc32(f"{run_seed}:{test_id}".encode())
+
+
+def array_record(name: str, a: Any) -> dict[str, Any]:
+    if a is None:
+        return {"name": name, "dtype": "None", "shape": [], "data": None}
+    arr = np.asarray(a)
+    data = arr.astype(np.float64) if arr.dtype.kind not in "biu" else arr
+    listed = np.vectorize(_finite_or_str, otypes=[object])(data).tolist() if data.size else []
+    return {"name": name, "dtype": str(arr.dtype), "shape": list(arr.shape), "data": listed}
+
+
+def _finite_or_str(v: Any) -> Any:
+    if isinstance(v, (float, np.floating)) and not np.isfinite(v):
+        return "nan" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    return v.item() if hasattr(v, "item") else v
+
+
+def case_record(case: Case, dtype: str) -> dict[str, Any]:
+    args = harness.rounded(case, dtype)
+    return {"args": [array_record(n, a) for n, a in zip(case.arg_names(), args)],
+            "kwargs": {k: _plain(v) for k, v in case.kwargs.items()}}
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, tuple):
+        return list(v)
+    return v.item() if hasattr(v, "item") else v
+
+
+def rerun_command(ctx: Conformance, nodeid: str) -> str:
+    return (f"pytest '{nodeid}' --backend {ctx.backend} --device {ctx.adapter.requested_device}"
+            f" --seed {ctx.seed} --precision {ctx.precision}")
+
+
+def describe_failure(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, seed: int,
+                     case: Case, outcome: harness.CheckOutcome, nodeid: str) -> str:
+    w = outcome.worst
+    head = (f"{spec.id} {mode} on {ctx.adapter.name} {ctx.version} {ctx.device} {dtype} "
+            f"disagrees with the oracle (run seed {ctx.seed}, test seed {seed})")
+    if w.shape_mismatch:
+        detail = f"  output {w.output!r}: {w.shape_mismatch}"
+    else:
+        nan = " (NaN where the oracle is finite)" if w.nan_mismatch else ""
+        detail = (f"  worst element: output {w.output!r} index {list(w.worst_index)}: "
+                  f"got {w.got!r}, expected {w.expected!r}, |err| {w.max_abs_err:.3g}, "
+                  f"{w.ratio:.3g} x allowed {w.allowed:.3g} ({w.max_ulp:.3g} ulp){nan}")
+    inputs = "\n".join(f"    {n} = {_show(a, w.worst_index)}"
+                       for n, a in zip(case.arg_names(), harness.rounded(case, dtype)))
+    return (f"{head}\n{detail}\n  inputs:\n{inputs}\n  kwargs: {dict(case.kwargs)}\n"
+            f"  bound: {agreement.RULE} (C={agreement.C}, FLOOR={agreement.FLOOR})\n"
+            f"  rerun: {rerun_command(ctx, nodeid)}")
+
+
+def _show(a: Any, index: tuple[int, ...]) -> str:
+    if a is None:
+        return "None"
+    arr = np.asarray(a)
+    text = np.array2string(arr.astype(np.float64) if arr.dtype.kind == "f" else arr,
+                           threshold=40, precision=8)
+    if arr.ndim and len(index) == arr.ndim and all(i < s for i, s in zip(index, arr.shape)):
+        return f"{text}  (at the worst index: {arr[index]!r})"
+    return f"{text}  shape {arr.shape}"
+
+
+def base_record(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
+                seed: int) -> dict[str, Any]:
+    return {"run_id": ctx.run_dir.name, "nodeid": nodeid, "op": spec.catalog_id,
+            "spec": spec.id, "mode": mode, "backend": ctx.backend,
+            "framework_version": ctx.version, "device": ctx.device, "dtype": dtype,
+            "seed": seed, "rerun": rerun_command(ctx, nodeid), "minimal": False,
+            "ratio": None, "max_abs_err": None, "max_ulp": None, "bound": None, "worst": None,
+            "divergence": None, "message": None, "case": None, "expected": None,
+            "reproducer": None, "duration_s": 0.0, "example": -1}
+
+
+def metrics(outcome: harness.CheckOutcome, factor_c: float) -> dict[str, Any]:
+    w = outcome.worst
+    return {
+        "ratio": w.ratio, "max_abs_err": w.max_abs_err, "max_ulp": w.max_ulp,
+        "bound": {"rule": agreement.RULE, "C": factor_c, "floor_eps": agreement.FLOOR,
+                  "allowed_at_worst": w.allowed},
+        "worst": {"output": w.output, "index": list(w.worst_index), "got": w.got,
+                  "expected": w.expected},
+    }
+
+
+def _skip(ctx: Conformance, rec: dict[str, Any], verdict: str, reason: str) -> None:
+    assert ctx.writer is not None
+    ctx.writer.write({**rec, "verdict": verdict, "message": reason})
+    pytest.skip(reason)
+
+
+def run_test(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
+             test_id: str) -> None:
+    """The body of test_forward / test_vjp / test_jvp for one (spec, dtype)."""
+    assert ctx.writer is not None
+    seed = test_seed(ctx.seed, test_id)
+    rec = base_record(ctx, spec, mode, dtype, nodeid, seed)
+    known = ctx.divergence(spec, mode, dtype)
+    if known is not None:
+        rec["divergence"] = known.as_record()
+    if ctx.adapter.mapping(spec.id) is None:
+        reason = ctx.adapter.unsupported_reason(spec.id) or "no mapping in this adapter"
+        _skip(ctx, rec, "unsupported", f"{ctx.adapter.name} cannot express {spec.id}: {reason}")
+    if known is not None and known.category == "unsupported":
+        _skip(ctx, rec, "unsupported", f"[unsupported] {known.id}: {known.reason}")
+    check = MODES[mode]
+    counter = {"n": 0}
+
+    def body(case: Case, aux: int) -> None:
+        t0 = time.perf_counter()
+        final = current_build_context().is_final
+        n = counter["n"]
+        counter["n"] += 1
+        try:
+            outcome = (check(ctx.adapter, spec, case, dtype) if mode == "forward"
+                       else check(ctx.adapter, spec, case, dtype, aux))
+        except Exception as exc:
+            if final:
+                ctx.writer.write({**rec, "verdict": "xfail" if known else "error",
+                                  "example": n, "minimal": True, "case": case_record(case, dtype),
+                                  "duration_s": time.perf_counter() - t0,
+                                  "message": f"{type(exc).__name__}: {exc}"})
+            raise
+        factor, _ = spec.factor(mode, dtype)
+        m = metrics(outcome, agreement.C * factor)
+        if outcome.passed:
+            ctx.writer.write({**rec, **m, "verdict": "pass", "example": n,
+                              "duration_s": time.perf_counter() - t0})
+            return
+        message = describe_failure(ctx, spec, mode, dtype, seed, case, outcome, nodeid)
+        if final:
+            expected = [array_record(nm, e)
+                        for nm, e in zip(outcome.output_names, outcome.expected)]
+            ctx.writer.write({
+                **rec, **m, "verdict": "xfail" if known else "fail", "example": n,
+                "minimal": True, "message": message, "case": case_record(case, dtype),
+                "expected": expected or None, "duration_s": time.perf_counter() - t0,
+                "reproducer": _reproducer(ctx, spec, mode, case, dtype, outcome),
+            })
+        raise AssertionError(message)
+
+    test = settings(
+        max_examples=ctx.examples, deadline=None, print_blob=False,
+        suppress_health_check=list(HealthCheck),
+    )(hypothesis_seed(seed)(given(case=spec.inputs(dtype), aux=st.integers(0, 2**32 - 1))(body)))
+    try:
+        test()
+    except Exception:
+        if known is not None:
+            pytest.xfail(f"[{known.category}] {known.id}: {known.reason}")
+        raise
+    if known is not None and known.strict:
+        ctx.writer.write({**rec, "verdict": "xpass",
+                          "message": f"expected failure passed: {known.id}"})
+        pytest.fail(f"divergence {known.id!r} expected a failure, but {spec.id} {mode} {dtype} "
+                    f"passed all {ctx.examples} examples: remove or narrow the entry "
+                    f"({known.reason})", pytrace=False)
+
+
+def _reproducer(ctx: Conformance, spec: OpSpec, mode: str, case: Case, dtype: str,
+                outcome: harness.CheckOutcome) -> str | None:
+    try:
+        from reports.reproducer import make_script
+    except ImportError:
+        return None
+    try:
+        return make_script(ctx.adapter, spec, mode, case, dtype, outcome)
+    except Exception as exc:  # a reproducer is a convenience: never mask the real failure
+        return f"# reproducer could not be generated: {type(exc).__name__}: {exc}"

@@ -1,0 +1,3 @@
+"""Spec modules, one per oracle family; importing this package registers every spec."""
+
+from conformance.specs import activations  # noqa: F401

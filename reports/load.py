@@ -1,0 +1,179 @@
+"""Read run directories (``env.json``, ``checks-*.jsonl``, optional ``benchmarks.json``) and
+merge them into one ``Results``.
+
+Everything is read and validated before the report is rendered, so a malformed input stops
+the build with ``path:line: what`` and nothing is written. The one tolerated defect is a
+truncated last line of a checks file: the writer appends whole lines, so only an interrupted
+run leaves one, and the report says so on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reports.schema import ReportError, validate_check, validate_env
+
+CATALOG = Path(__file__).resolve().parent.parent / "conformance" / "catalog.txt"
+
+
+@dataclass
+class Run:
+    path: Path
+    env: dict[str, Any]
+    checks: list[dict[str, Any]]
+    benchmarks: dict[str, Any] | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.env["run_id"]
+
+    @property
+    def interrupted(self) -> bool:
+        return self.env["finished"] is None
+
+    def counted_totals(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for c in self.checks:
+            totals[c["verdict"]] = totals.get(c["verdict"], 0) + 1
+        return totals
+
+
+@dataclass
+class Results:
+    runs: list[Run]
+    catalog: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def checks(self) -> list[dict[str, Any]]:
+        return [c for r in self.runs for c in r.checks]
+
+    def env_of(self, run_id: str) -> dict[str, Any] | None:
+        for r in self.runs:
+            if r.run_id == run_id:
+                return r.env
+        return None
+
+
+def _parse_json(text: str, path: Path, line_offset: int = 0) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}:{exc.lineno + line_offset}: invalid JSON: {exc.msg} "
+                          f"(column {exc.colno})") from None
+
+
+def read_env(path: Path) -> dict[str, Any]:
+    text = _read_text(path)
+    return validate_env(_parse_json(text, path), f"{path}:1")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def read_checks(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
+    """Every record of one checks file; a last line that is not valid JSON is taken for a
+    write cut short by an interruption, skipped, and reported in ``warnings``."""
+    lines = _read_text(path).split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    last = len(lines)
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if number == last:
+                warnings.append(f"{path}:{number}: truncated last line ignored "
+                                f"(an interrupted run)")
+                continue
+            raise ReportError(f"{path}:{number}: invalid JSON: {exc.msg} "
+                              f"(column {exc.colno})") from None
+        records.append(validate_check(obj, f"{path}:{number}"))
+    return records
+
+
+BENCH_EXTRA = ("op", "backend", "device", "dtype", "size_label", "direction")
+
+
+def read_benchmarks(path: Path) -> dict[str, Any]:
+    """pytest-benchmark's JSON, checked for the fields the benchmark table uses."""
+    data = _parse_json(_read_text(path), path)
+    where = f"{path}:1"
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise ReportError(f"{where}: not a pytest-benchmark file (no 'benchmarks' list)")
+    for i, bench in enumerate(data["benchmarks"]):
+        stats = bench.get("stats") if isinstance(bench, dict) else None
+        extra = bench.get("extra_info") if isinstance(bench, dict) else None
+        if not isinstance(stats, dict) or not _positive(stats.get("median")):
+            raise ReportError(f"{where}: benchmarks[{i}].stats.median must be a positive number")
+        if not isinstance(extra, dict):
+            raise ReportError(f"{where}: benchmarks[{i}] has no 'extra_info' object")
+        for key in BENCH_EXTRA:
+            if not isinstance(extra.get(key), str):
+                raise ReportError(f"{where}: benchmarks[{i}].extra_info.{key} must be a string")
+    limits = (data.get("machine_info") or {}).get("limits")
+    if limits is not None and not isinstance(limits, dict):
+        raise ReportError(f"{where}: machine_info.limits must be an object")
+    return data
+
+
+def _positive(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+
+def load_run(run_dir: Path, warnings: list[str]) -> Run:
+    if not run_dir.is_dir():
+        raise ReportError(f"{run_dir}: not a directory")
+    env_path = run_dir / "env.json"
+    if not env_path.exists():
+        raise ReportError(f"{run_dir}: no env.json (not a conformance results directory)")
+    env = read_env(env_path)
+    checks = []
+    for path in sorted(run_dir.glob("checks-*.jsonl")):
+        checks += read_checks(path, warnings)
+    bench_path = run_dir / "benchmarks.json"
+    bench = read_benchmarks(bench_path) if bench_path.exists() else None
+    if env["finished"] is None:
+        warnings.append(f"{env_path}: run {env['run_id']} was interrupted (finished is null)")
+    return Run(run_dir, env, checks, bench)
+
+
+def read_catalog(path: Path = CATALOG) -> list[str]:
+    """Catalog ids in file order; blank lines and ``#`` comments skipped."""
+    text = _read_text(path)
+    ids = [line.strip() for line in text.splitlines()]
+    return [i for i in ids if i and not i.startswith("#")]
+
+
+def load(run_dirs: list[Path], catalog: Path = CATALOG) -> Results:
+    """All runs, in the order given; the same directory named twice is read once."""
+    if not run_dirs:
+        raise ReportError("no results directory given")
+    warnings: list[str] = []
+    runs: list[Run] = []
+    seen: dict[Path, None] = {}
+    for d in run_dirs:
+        key = d.resolve()
+        if key in seen:
+            continue
+        seen[key] = None
+        runs.append(load_run(d, warnings))
+    ids: dict[str, Path] = {}
+    for r in runs:
+        if r.run_id in ids:
+            raise ReportError(f"{r.path / 'env.json'}:1: run_id {r.run_id!r} is also the run_id "
+                              f"of {ids[r.run_id]}; the same run given twice?")
+        ids[r.run_id] = r.path
+    return Results(runs, read_catalog(catalog), warnings)
