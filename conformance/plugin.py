@@ -100,6 +100,17 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     ]
 
 
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Printed even under -q: the seed that reproduces this run and where its results are."""
+    ctx = context(config)
+    if ctx is None or hasattr(config, "workerinput"):
+        return
+    terminalreporter.write_line(
+        f"conformance: {ctx.backend} on {ctx.device}, seed {ctx.seed} "
+        f"(rerun with --seed {ctx.seed}); results in {ctx.run_dir}"
+        + (f"; report {ctx.report}" if ctx.report else ""))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     mode = MODE_OF_TEST.get(metafunc.function.__name__)
     if mode is None or "conformance_check" not in metafunc.fixturenames:
@@ -127,7 +138,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     totals, _ = results.read_totals(ctx.run_dir)
     _warn_unmatched(ctx)
-    ctx.env["finished"] = results.now()
+    # An interrupted run keeps finished = null, so a report can flag it as partial.
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    ctx.env["finished"] = None if interrupted else results.now()
     ctx.env["totals"] = totals
     results.write_json_atomic(ctx.run_dir / "env.json", ctx.env)
     if ctx.report is not None:

@@ -58,10 +58,12 @@ class ChecksWriter:
     def __init__(self, run_dir: Path, worker: str) -> None:
         run_dir.mkdir(parents=True, exist_ok=True)
         self.path = run_dir / f"checks-{worker}.jsonl"
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._fd = -1  # opened on the first check: an xdist controller writes none
         self.counts: dict[str, int] = {}
 
     def write(self, record: dict[str, Any]) -> None:
+        if self._fd < 0:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         record = {"schema": SCHEMA_VERSION, **record}
         line = json.dumps(clean(record), allow_nan=False, sort_keys=True) + "\n"
         os.write(self._fd, line.encode("utf-8"))

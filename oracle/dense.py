@@ -31,7 +31,8 @@ def dense(x: Any, w: Any, b: Any = None, *, activation: str = "identity") -> Any
     w = _canon.asarray(w)
     if w.ndim != 2 or x.shape[-1] != w.shape[1]:
         raise ValueError(f"x {x.shape} and w {w.shape} do not match (w must be (out, in))")
-    z = np.matmul(x, w.T)
+    # asarray: ml_dtypes' bfloat16 matmul returns float32; keep the compute dtype.
+    z = _canon.asarray(np.matmul(x, w.T))
     if b is not None:
         b = _canon.asarray(b)
         if b.shape != (w.shape[0],):

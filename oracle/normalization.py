@@ -183,7 +183,8 @@ def cosine_norm(x: Any, w: Any) -> Any:
         raise ValueError(f"x must be (N, in) and w (out, in); got {x.shape}, {w.shape}")
     x_norm = np.sqrt(np.sum(x * x, axis=1, keepdims=True))
     w_norm = np.sqrt(np.sum(w * w, axis=1, keepdims=True))
-    return np.matmul(x, w.T) / (x_norm * w_norm.T)
+    # asarray: ml_dtypes' bfloat16 matmul returns float32; keep the compute dtype.
+    return _canon.asarray(np.matmul(x, w.T)) / (x_norm * w_norm.T)
 
 
 def standardize(x: Any, *, axis: int | Sequence[int] = 0, eps: float) -> Any:

@@ -74,7 +74,21 @@ def _environment() -> jinja2.Environment:
     env.filters["pct"] = lambda f: "–" if f is None else f"{100 * f:.1f}%"
     env.filters["num"] = lambda v: "–" if v is None else f"{v:.4g}"
     env.filters["svg"] = lambda text: Markup(text)  # produced by reports.svg, which escapes
+    env.globals["spans"] = header_spans
+    env.globals["op_anchor"] = model.anchor
     return env
+
+
+def header_spans(columns: list[model.Column], depth: int) -> list[tuple[str, int]]:
+    """Column header groups: depth 2 groups by backend and version, depth 3 by device too."""
+    spans: list[tuple[tuple[str, ...], int]] = []
+    for c in columns:
+        key = (c.backend, c.version, c.device)[:depth]
+        if spans and spans[-1][0] == key:
+            spans[-1] = (key, spans[-1][1] + 1)
+        else:
+            spans.append((key, 1))
+    return [(" ".join(k[:2]) if depth == 2 else k[-1], n) for k, n in spans]
 
 
 def render(results: Results, inputs: list[str]) -> str:

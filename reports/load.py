@@ -67,8 +67,8 @@ def _parse_json(text: str, path: Path, line_offset: int = 0) -> Any:
 
 
 def read_env(path: Path) -> dict[str, Any]:
-    text = _read_text(path)
-    return validate_env(_parse_json(text, path), f"{path}:1")
+    # One object over many lines: a JSON syntax error has a line, a field error only a file.
+    return validate_env(_parse_json(_read_text(path), path), str(path))
 
 
 def _read_text(path: Path) -> str:
@@ -110,7 +110,7 @@ BENCH_EXTRA = ("op", "backend", "device", "dtype", "size_label", "direction")
 def read_benchmarks(path: Path) -> dict[str, Any]:
     """pytest-benchmark's JSON, checked for the fields the benchmark table uses."""
     data = _parse_json(_read_text(path), path)
-    where = f"{path}:1"
+    where = str(path)
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise ReportError(f"{where}: not a pytest-benchmark file (no 'benchmarks' list)")
     for i, bench in enumerate(data["benchmarks"]):
@@ -173,7 +173,7 @@ def load(run_dirs: list[Path], catalog: Path = CATALOG) -> Results:
     ids: dict[str, Path] = {}
     for r in runs:
         if r.run_id in ids:
-            raise ReportError(f"{r.path / 'env.json'}:1: run_id {r.run_id!r} is also the run_id "
+            raise ReportError(f"{r.path / 'env.json'}: run_id {r.run_id!r} is also the run_id "
                               f"of {ids[r.run_id]}; the same run given twice?")
         ids[r.run_id] = r.path
     return Results(runs, read_catalog(catalog), warnings)

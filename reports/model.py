@@ -27,6 +27,7 @@ FAMILY_NAMES = {
 }
 MODE_ABBR = {"forward": "fwd", "vjp": "vjp", "jvp": "jvp", "state": "state", "stat": "stat"}
 UNCATALOGUED = "Not in the catalog"
+NO_RATIO_TEXT = {"unsupported": "n/a", "skip": "skip", "error": "error"}
 
 
 @dataclass(frozen=True, order=True)
@@ -95,6 +96,9 @@ class ModeSummary:
 
     @property
     def ratio_text(self) -> str:
+        """The worst ratio, or what stands in for it when no check of this mode has one."""
+        if self.ratio is None and self.verdict in NO_RATIO_TEXT:
+            return NO_RATIO_TEXT[self.verdict]
         return fmt_ratio(self.ratio)
 
 

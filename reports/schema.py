@@ -56,11 +56,21 @@ def _any(v: Any) -> bool:
     return True
 
 
+_TYPE_NAMES = {
+    _is_int: "an integer", _is_num: "a number", _is_str: "a string", _is_dict: "an object",
+    _is_list: "a list", _is_bool: "a boolean", _any: "anything",
+}
+
+
+def _describe(check: Check) -> str:
+    return _TYPE_NAMES.get(check, check.__name__)
+
+
 def _nullable(check: Check) -> Check:
     def ok(v: Any) -> bool:
         return v is None or check(v)
 
-    ok.__name__ = f"{check.__name__} or null"
+    ok.__name__ = f"{_describe(check)} or null"
     return ok
 
 
@@ -70,16 +80,6 @@ def _one_of(values: tuple[str, ...]) -> Check:
 
     ok.__name__ = "one of " + ", ".join(repr(x) for x in values)
     return ok
-
-
-_TYPE_NAMES = {
-    _is_int: "an integer", _is_num: "a number", _is_str: "a string", _is_dict: "an object",
-    _is_list: "a list", _is_bool: "a boolean", _any: "anything",
-}
-
-
-def _describe(check: Check) -> str:
-    return _TYPE_NAMES.get(check, check.__name__.replace("_is_", "").replace("_", " "))
 
 
 Fields = Mapping[str, "Check | Fields"]
@@ -149,7 +149,7 @@ def _check_arrays(items: list[Any], path: str) -> None:
 
 
 def validate_env(obj: Any, where: str) -> dict[str, Any]:
-    """The env.json object, checked; ``where`` is ``path:line`` for error messages."""
+    """The env.json object, checked; ``where`` (its path) starts error messages."""
     try:
         _check_schema(obj)
         _check_fields(obj, ENV, "")

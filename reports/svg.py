@@ -90,12 +90,12 @@ def fmt_decade(v: float) -> str:
     return {0: "1", 1: "10", 2: "100", -1: "0.1", -2: "0.01"}.get(k, f"1e{k}")
 
 
-LEFT, RIGHT, GUTTER, ROW_H, TOP, BOTTOM = 190, 16, 30, 26, 22, 34
+LEFT, RIGHT, GUTTER, ROW_H, TOP, BOTTOM = 180, 12, 30, 24, 22, 46
 
 
 def histogram_rows(series: Sequence[Series], *, lo: float, hi: float, per_decade: int = 2,
                    pass_line: float | None = None, title: str = "", x_label: str = "",
-                   width: int = 720) -> str:
+                   width: int = 640) -> str:
     """One histogram row per series on a shared log axis; bins at or beyond ``pass_line``
     are filled in the failure colour. Returns an ``<svg>`` element as text."""
     height = TOP + ROW_H * max(len(series), 1) + BOTTOM
@@ -133,10 +133,11 @@ def _grid(axis: LogAxis, height: int, pass_line: float | None) -> list[str]:
 
 
 def _ticks(axis: LogAxis, height: int) -> list[str]:
+    # The underflow and overflow labels sit a line lower than the decades, which they adjoin.
     y = height - BOTTOM + 14
-    out = [f'<text x="{axis.x0 - GUTTER / 2:.1f}" y="{y}" text-anchor="middle" class="tk">'
+    out = [f'<text x="{axis.x0 - GUTTER / 2:.1f}" y="{y + 12}" text-anchor="middle" class="tk">'
            f'&lt;{fmt_decade(axis.lo)}</text>',
-           f'<text x="{axis.x1 + GUTTER / 2:.1f}" y="{y}" text-anchor="middle" class="tk">'
+           f'<text x="{axis.x1 + GUTTER / 2:.1f}" y="{y + 12}" text-anchor="middle" class="tk">'
            f'&gt;{fmt_decade(axis.hi)}</text>']
     out += [f'<text x="{axis.x(d):.1f}" y="{y}" text-anchor="middle" class="tk">'
             f'{fmt_decade(d)}</text>' for d in axis.decades()]
@@ -166,7 +167,7 @@ def _row(s: Series, axis: LogAxis, y: float, colour: str, per_decade: int,
     for x, w, c, where, failing in bins:
         if c == 0:
             continue
-        h = max(bar_h * c / peak, 1.5)
+        h = max(bar_h * c / peak, 4.0)  # a lone outlier must stay visible
         fill = FAIL_FILL if failing else colour
         out.append(f'<rect class="bar" x="{x:.1f}" y="{y + ROW_H - 2 - h:.1f}" width="{w:.1f}" '
                    f'height="{h:.1f}" fill="{fill}"><title>{escape(s.label)}: {c} of {n} '

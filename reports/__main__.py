@@ -1,0 +1,56 @@
+"""``python -m reports build RESULTS_DIR... -o report.html [--catalog catalog.txt]``.
+
+Errors (malformed or incompatible results, unwritable output, bad usage) are one line on
+stderr and exit status 2, with no traceback and no file written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from reports.html import build
+from reports.load import CATALOG
+from reports.schema import ReportError
+
+EXIT_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"reports: error: {message} (see python -m reports --help)", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m reports",
+                description="Turn conformance results into one self-contained HTML report.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    b = sub.add_parser("build", help="merge one or more results directories into a report")
+    b.add_argument("dirs", nargs="+", type=Path, metavar="RESULTS_DIR",
+                   help="a directory written by pytest conformance/ --results DIR")
+    b.add_argument("-o", "--output", required=True, type=Path, metavar="FILE",
+                   help="the HTML file to write (replaced atomically)")
+    b.add_argument("--catalog", type=Path, default=CATALOG, metavar="FILE",
+                   help="catalog ids, one per line (default: conformance/catalog.txt)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        results = build(args.dirs, args.output, args.catalog)
+    except ReportError as exc:
+        print(f"reports: error: {exc}".replace("\n", " "), file=sys.stderr)
+        return EXIT_ERROR
+    for w in results.warnings:
+        print(f"reports: warning: {w}", file=sys.stderr)
+    print(f"wrote {args.output} ({len(results.checks)} checks from {len(results.runs)} "
+          f"run{'s' if len(results.runs) != 1 else ''})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Parsing, validation and matching of divergence files (conformance/divergences.py)."""
+
+from pathlib import Path
+
+import pytest
+
+from conformance import divergences as div
+
+GOOD = """
+[[divergence]]
+id = "t-one"
+ops = "norm.*"
+modes = ["forward"]
+dtypes = "float16"
+category = "precision"
+reason = "why"
+link = "https://example.org"
+versions = ">=2.13,<2.14"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "d.toml"
+    p.write_text(text)
+    return p
+
+
+def test_a_valid_file_parses_and_matches(tmp_path):
+    (d,) = div.load(write(tmp_path, GOOD))
+    assert d.matches("norm.lrn", "forward", "float16", "cpu", "2.13.0+cpu")
+    assert not d.matches("norm.lrn", "vjp", "float16", "cpu", "2.13.0")
+    assert not d.matches("norm.lrn", "forward", "float32", "cpu", "2.13.0")
+    assert not d.matches("norm.lrn", "forward", "float16", "cpu", "2.14.1")
+    assert not d.matches("act.relu", "forward", "float16", "cpu", "2.13.0")
+
+
+def test_variant_ids_match_their_catalog_glob(tmp_path):
+    (d,) = div.load(write(tmp_path, GOOD.replace('"norm.*"', '"norm.lrn"')))
+    assert d.matches("norm.lrn/odd", "forward", "float16", "cpu", "2.13.0")
+
+
+@pytest.mark.parametrize("bad, needle", [
+    ('id = "x"\n', "missing or empty 'ops'"),
+    ('id = "x"\nops = "a"\ncategory = "weird"\nreason = "r"\n', "category 'weird'"),
+    ('id = "x"\nops = "a"\ncategory = "bug"\nreason = "r"\ncolour = 1\n', "unknown field"),
+    ('id = "x"\nops = "a"\ncategory = "bug"\nreason = "r"\nversions = "~2"\n', "version"),
+    ('id = "x"\nops = "a"\ncategory = "bug"\nreason = "r"\ndtypes = [1]\n', "list of strings"),
+])
+def test_malformed_entries_are_one_clear_error(tmp_path, bad, needle):
+    with pytest.raises(div.DivergenceFileError, match=needle):
+        div.load(write(tmp_path, "[[divergence]]\n" + bad))
+
+
+def test_toml_syntax_errors_name_the_file(tmp_path):
+    p = write(tmp_path, "[[divergence]\n")
+    with pytest.raises(div.DivergenceFileError, match=str(p)):
+        div.load(p)
+
+
+def test_duplicate_ids_are_rejected(tmp_path):
+    with pytest.raises(div.DivergenceFileError, match="duplicate"):
+        div.load(write(tmp_path, GOOD + GOOD))
+
+
+def test_version_ranges_by_hand():
+    assert div.version_in("2.21.0", ">=2.21,<2.22")
+    assert not div.version_in("2.22.0", ">=2.21,<2.22")
+    assert div.version_in("0.10.2", "==0.10")
+    assert div.version_in("3.15.1", "!=3.14")
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax", "tensorflow"])
+def test_shipped_divergence_files_are_valid(backend):
+    path = div.builtin_path(backend)
+    if path.exists():
+        for d in div.load(path):
+            assert d.reason.strip() and d.category in div.CATEGORIES
