@@ -87,6 +87,7 @@ class Adapter:
     framework: ClassVar[str] = ""
     extra: ClassVar[str | None] = None
     UNSUPPORTED: ClassVar[dict[str, str]] = {}
+    compiles: ClassVar[bool] = False  # speed runs time a compiled form (jit, tf.function)
     _mappings: ClassVar[dict[str, Mapping]] = {}
     _unsupported: ClassVar[dict[str, str]] = {}
 
@@ -180,6 +181,18 @@ class Adapter:
 
     def seed(self, seed: int) -> None:
         """Seed the framework's RNG (random ops are checked statistically)."""
+
+    # --- speed ---------------------------------------------------------------------------
+    def compiled(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """The form users time: eager for torch, jax.jit, tf.function."""
+        return fn
+
+    def sync(self, out: Any) -> None:
+        """Block until the device has finished computing ``out``."""
+
+    def bench_primitives(self) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]:
+        """(x -> 2 * x, (a, b) -> a @ b) in native ops: the machine-limit probes."""
+        raise NotImplementedError
 
 
 def outputs_list(out: Any) -> list[Any]:

@@ -42,6 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--results", default=None, help="results directory (default under reports/)")
     g.addoption("--report", default=None, help="write the HTML agreement report here at the end")
     g.addoption("--divergences", default=None, help="an extra divergence TOML file")
+    g.addoption("--speed", action="store_true",
+                help="run the speed benchmarks (same as -m speed; default dtype float32)")
 
 
 def _options(config: pytest.Config) -> dict[str, Any]:
@@ -66,12 +68,25 @@ def activate(config: pytest.Config) -> session.Conformance:
         raise pytest.UsageError(str(exc)) from None
     worker_id = getattr(config, "workerinput", {}).get("workerid", "main")
     ctx.writer = results.ChecksWriter(ctx.run_dir, worker_id)
+
     if worker is None:
         command = " ".join(shlex.quote(a) for a in ["pytest", *config.invocation_params.args])
         ctx.env = session.fingerprint(ctx, command)
         results.write_json_atomic(ctx.run_dir / "env.json", ctx.env)
     config.stash[_CTX] = ctx
     return ctx
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """pytest-benchmark's own JSON goes next to the checks, unless --benchmark-json says
+    where (its session exists only after every plugin's pytest_configure)."""
+    config = session.config
+    ctx, bench = context(config), getattr(config, "_benchmarksession", None)
+    if ctx is None or bench is None or bench.json or not speed_selected(config):
+        return
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    name = f"benchmarks-{worker}.json" if worker else "benchmarks.json"
+    bench.json = open(ctx.run_dir / name, "wb")  # noqa: SIM115 (pytest-benchmark closes it)
 
 
 def context(config: pytest.Config) -> session.Conformance | None:
@@ -111,7 +126,50 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         + (f"; report {ctx.report}" if ctx.report else ""))
 
 
+def speed_selected(config: pytest.Config) -> bool:
+    return bool(config.getoption("speed")) or "speed" in (config.getoption("markexpr") or "")
+
+
+def _speed_params(ctx: session.Conformance, config: pytest.Config) -> list[Any]:
+    dtypes = ctx.dtypes if config.getoption("dtype") else ["float32"]
+    params = []
+    for spec in ctx.specs:
+        if not spec.bench or ctx.adapter.mapping(spec.id) is None:
+            continue
+        directions = ["forward", "backward"] if spec.grad_wrt else ["forward"]
+        for size in spec.bench:
+            for direction in directions:
+                for dtype in ctx.dtypes_for(spec):
+                    if dtype in dtypes:
+                        params.append(pytest.param((spec, size, direction, dtype),
+                                                   id=f"{spec.id}-{size}-{direction}-{dtype}"))
+    return params
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Speed benchmarks run only when asked for (-m speed or --speed), and then alone."""
+    if context(config) is None:
+        return
+    want = speed_selected(config)
+    keep = [i for i in items if (i.get_closest_marker("speed") is not None) == want]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_json: Any) -> None:
+    ctx = context(config)
+    if ctx is not None:
+        from conformance.speed import measure_limits
+
+        output_json.setdefault("machine_info", {})["limits"] = measure_limits(ctx.adapter)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "speed_case" in metafunc.fixturenames:
+        ctx = activate(metafunc.config)
+        metafunc.parametrize("speed_case", _speed_params(ctx, metafunc.config))
+        return
     mode = MODE_OF_TEST.get(metafunc.function.__name__)
     if mode is None or "conformance_check" not in metafunc.fixturenames:
         return

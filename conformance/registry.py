@@ -55,6 +55,10 @@ class OpSpec:
     tags: frozenset[str] = frozenset()
     notes: str = ""
     check: Callable[..., Any] | None = None
+    # Speed benchmarks: size label ("small", "medium", "large") -> a fixed Case, and an
+    # optional flop count of a case (for matmul/conv-bound ops; others are memory-bound).
+    bench: Mapping[str, Callable[[], Case]] = field(default_factory=dict)
+    flops: Callable[[Case], int] | None = None
 
     @property
     def catalog_id(self) -> str:

@@ -65,7 +65,8 @@ def test_mse_against_mpmath():
     y = rng.normal(scale=10.0, size=(7, 5))
     t = rng.normal(scale=10.0, size=(7, 5))
     w = rng.normal(size=(3, 4))
-    truth_sum = mpmath.fsum((M(float(a)) - M(float(b))) ** 2 for a, b in zip(y.flat, t.flat))
+    pairs = zip(y.flat, t.flat, strict=True)
+    truth_sum = mpmath.fsum((M(float(a)) - M(float(b))) ** 2 for a, b in pairs)
     penalty = mpmath.fsum(M(float(v)) ** 2 for v in w.flat)
     lam = 0.01
     truth = truth_sum / y.size + M(lam) * penalty
@@ -126,7 +127,7 @@ def test_bce_against_mpmath():
     t = rng.uniform(0, 1, size=n)
     truth = mpmath.fsum(
         -(M(float(b)) * mpmath.log(M(float(a))) + (1 - M(float(b))) * mpmath.log1p(-M(float(a))))
-        for a, b in zip(p, t)
+        for a, b in zip(p, t, strict=True)
     ) / n
     # Terms >= 0; per element: log/log1p 2 eps, 1 - t eps/2, two products and an add eps/2
     # each -> 4.5 eps; the mean of n terms n eps/2 more: (n/2 + 5) eps relative.
@@ -136,7 +137,7 @@ def test_bce_against_mpmath():
     z = np.concatenate([rng.normal(scale=20.0, size=n - 4), [700.0, -700.0, 0.0, 1e-8]])
     terms = []
     magnitude = []
-    for a, b in zip(z, t):
+    for a, b in zip(z, t, strict=True):
         za, tb = M(float(a)), M(float(b))
         terms.append(mpmath.log1p(mpmath.exp(-abs(za))) + max(za, 0) - za * tb)
         magnitude.append(abs(za) + abs(za * tb) + terms[-1])
@@ -213,10 +214,10 @@ def test_cross_entropy_against_mpmath():
     spread = z.max(axis=1) - z.min(axis=1)
     rel = 2 * EPS * (spread + c + 6) + (c + 1) * EPS
     got = cross_entropy(z, labels, reduction="none")
-    for g, tr, r in zip(got, int_truth, rel):
+    for g, tr, r in zip(got, int_truth, rel, strict=True):
         assert abs(M(float(g)) - tr) <= r * tr
     got = cross_entropy(z, t, reduction="none")
-    for g, tr, r in zip(got, prob_truth, rel):
+    for g, tr, r in zip(got, prob_truth, rel, strict=True):
         assert abs(M(float(g)) - tr) <= r * tr
     # Mean over n >= 0 samples: + n eps/2 + eps/2 on top of the worst sample bound.
     mean_truth = mpmath.fsum(int_truth) / n

@@ -205,12 +205,13 @@ def test_layer_norm_against_mpmath_with_offset_data():
     y = layer_norm(x, gamma, beta, normalized_ndim=2, eps=eps)
     for i in range(3):
         xhat, s = _mp_standardize(x[i].ravel(), eps)
-        truth = [M(float(g)) * v + M(float(b)) for g, v, b in zip(gamma.flat, xhat, beta.flat)]
+        triples = zip(gamma.flat, xhat, beta.flat, strict=True)
+        truth = [M(float(g)) * v + M(float(b)) for g, v, b in triples]
         xh = np.array([float(v) for v in xhat])
         # Standardize bound times |gamma|, then the affine's two roundings (eps/2 |y| each).
         bound = _standardize_bound(x[i].ravel(), s, xh) * np.abs(gamma.ravel())
         bound = bound + EPS * np.abs(np.array([float(t) for t in truth]))
-        err = np.array([float(abs(M(float(a)) - t)) for a, t in zip(y[i].flat, truth)])
+        err = np.array([float(abs(M(float(a)) - t)) for a, t in zip(y[i].flat, truth, strict=True)])
         assert np.all(err <= bound)
 
 
@@ -234,7 +235,8 @@ def test_standardize_against_mpmath():
         for j in range(3):
             xhat, s = _mp_standardize(x[:, j], eps)
             xh = np.array([float(v) for v in xhat])
-            err = np.array([float(abs(M(float(a)) - t)) for a, t in zip(y[:, j], xhat)])
+            pairs = zip(y[:, j], xhat, strict=True)
+            err = np.array([float(abs(M(float(a)) - t)) for a, t in pairs])
             assert np.all(err <= _standardize_bound(x[:, j], s, xh))
 
 

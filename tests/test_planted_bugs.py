@@ -59,3 +59,28 @@ def test_a_correct_override_passes(user_pkg, tmp_path):
                            "--seed", "1", "--results", str(tmp_path / "run"),
                            "-k", "test_forward", extra_path=user_pkg)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_failure_reproducer_runs_standalone(user_pkg, tmp_path):
+    """The script recorded for the failure needs only numpy and torch (no project on the
+    path, run from an empty directory) and shows the disagreement."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    run_conformance("--backend", "planted:NaiveSoftmax", "--ops", "act.softmax", "--dtype",
+                    "float32", "--seed", "1", "--results", str(out), "-k", "test_forward",
+                    extra_path=user_pkg)
+    (fail,) = [r for r in records(out) if r["verdict"] == "fail"]
+    script = tmp_path / "empty" / "repro.py"
+    script.parent.mkdir()
+    script.write_text(fail["reproducer"])
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-I", str(script)], cwd=script.parent, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "worst element: got" in proc.stdout
+    # The planted bug overflows to NaN where the oracle is finite; hypothesis shrinks the
+    # failing input to a single element, so exactly one NaN.
+    assert "NaN count 1" in proc.stdout

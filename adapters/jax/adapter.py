@@ -21,6 +21,7 @@ class JaxCore(Adapter):
     name = "jax"
     framework = "jax"
     extra = "jax"
+    compiles = True
 
     def setup(self) -> None:
         # Without x64, float64 inputs silently become float32 (divergences.md §0.1).
@@ -60,6 +61,15 @@ class JaxCore(Adapter):
     def next_key(self) -> Any:
         self.key, sub = jax.random.split(getattr(self, "key", jax.random.key(0)))
         return sub
+
+    def compiled(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return jax.jit(fn)
+
+    def sync(self, out: Any) -> None:
+        jax.block_until_ready(out)
+
+    def bench_primitives(self) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]:
+        return jax.jit(lambda x: x * 2.0), jax.jit(jnp.matmul)
 
     def to_native(self, value: np.ndarray, dtype: str | None) -> Any:
         arr = np.asarray(value)

@@ -23,6 +23,7 @@ class TensorFlowCore(Adapter):
     name = "tensorflow"
     framework = "tensorflow"
     extra = "tensorflow"
+    compiles = True
 
     def setup(self) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -60,6 +61,16 @@ class TensorFlowCore(Adapter):
 
     def seed(self, seed: int) -> None:
         tf.random.set_seed(seed)
+
+    def compiled(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return tf.function(fn)
+
+    def sync(self, out: Any) -> None:
+        # GPU kernels run asynchronously; sync_devices blocks until they are done.
+        tf.test.experimental.sync_devices()
+
+    def bench_primitives(self) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]:
+        return tf.function(lambda x: x * 2.0), tf.function(tf.linalg.matmul)
 
     def to_native(self, value: np.ndarray, dtype: str | None) -> Any:
         arr = np.asarray(value)

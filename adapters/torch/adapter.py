@@ -59,6 +59,13 @@ class TorchCore(Adapter):
     def seed(self, seed: int) -> None:
         torch.manual_seed(seed)
 
+    def sync(self, out: Any) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def bench_primitives(self) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]:
+        return (lambda x: x * 2.0), torch.matmul
+
     # --- data boundary -----------------------------------------------------------------
     def _dtype(self, dtype: str) -> Any:
         return getattr(torch, dtype)

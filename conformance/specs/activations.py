@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
 from oracle import activations as A
@@ -45,10 +46,13 @@ def _softmax(dtype: str) -> st.SearchStrategy[Case]:
 
 
 register(
-    OpSpec("act.sigmoid", A.sigmoid, _elementwise(-40, 40), grad_wrt=(0,)),
-    OpSpec("act.tanh", A.tanh, _elementwise(-20, 20), grad_wrt=(0,)),
-    OpSpec("act.relu", A.relu, _elementwise(-50, 50, kink=True), grad_wrt=(0,)),
-    OpSpec("act.leaky_relu", A.leaky_relu, _leaky, grad_wrt=(0,)),
-    OpSpec("act.softmax", A.softmax, _softmax, grad_wrt=(0,)),
-    OpSpec("act.log_softmax", A.log_softmax, _softmax, grad_wrt=(0,)),
+    OpSpec("act.sigmoid", A.sigmoid, _elementwise(-40, 40), grad_wrt=(0,), bench=B.unary()),
+    OpSpec("act.tanh", A.tanh, _elementwise(-20, 20), grad_wrt=(0,), bench=B.unary()),
+    OpSpec("act.relu", A.relu, _elementwise(-50, 50, kink=True), grad_wrt=(0,),
+           bench=B.unary()),
+    OpSpec("act.leaky_relu", A.leaky_relu, _leaky, grad_wrt=(0,),
+           bench=B.unary(slope=0.125)),
+    OpSpec("act.softmax", A.softmax, _softmax, grad_wrt=(0,), bench=B.rowwise(axis=-1)),
+    OpSpec("act.log_softmax", A.log_softmax, _softmax, grad_wrt=(0,),
+           bench=B.rowwise(axis=-1)),
 )

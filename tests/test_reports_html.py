@@ -1,0 +1,231 @@
+"""Building the report: runs merged into one matrix, gaps shown, variants rolled up, hostile
+strings escaped, self-contained output, atomic writes and the command line's errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reports import html, model
+from reports.__main__ import main
+from reports.load import load
+from reports.schema import ReportError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _synthetic():
+    path = Path(__file__).parent / "fixtures" / "results" / "synthetic.py"
+    spec = importlib.util.spec_from_file_location("reports_synthetic", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+syn = _synthetic()
+CATALOG_IDS = ["act.sigmoid", "act.softmax", "pool.max", "pool.avg"]
+
+
+class MatrixCells(HTMLParser):
+    """{op: [(td class, text)]} for the rows of the matrix table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, list[tuple[str, str]]] = {}
+        self._op: str | None = None
+        self._td: list[str] | None = None
+        self._cls = ""
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "tr" and "data-op" in a:
+            self._op = a["data-op"]
+            self.rows[self._op] = []
+        elif tag == "td" and self._op is not None:
+            self._td, self._cls = [], a.get("class", "")
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._td is not None:
+            self.rows[self._op].append((self._cls, " ".join(" ".join(self._td).split())))
+            self._td = None
+        elif tag == "tr":
+            self._op = None
+
+    def handle_data(self, data):
+        if self._td is not None:
+            self._td.append(data)
+
+
+def _runs(tmp_path: Path) -> tuple[list[Path], Path]:
+    """torch and jax, each float64 + float32; pool.max checked through a variant spec."""
+    dirs = []
+    for backend, version in (("torch", "2.13.0"), ("jax", "0.10.2")):
+        run_id = f"run-{backend}"
+        checks = []
+        for dtype in ("float64", "float32"):
+            kw = {"backend": backend, "version": version, "dtype": dtype}
+            checks += [syn.check_record(run_id, "act.sigmoid", ratio=0.25, **kw),
+                       syn.check_record(run_id, "act.sigmoid", ratio=0.5, example=1, **kw),
+                       syn.check_record(run_id, "act.sigmoid", mode="vjp", ratio=0.125, **kw),
+                       syn.check_record(run_id, "pool.max", spec="pool.max/2d", ratio=0.01,
+                                        **kw),
+                       syn.check_record(run_id, "pool.max", spec="pool.max/1d", ratio=0.03,
+                                        **kw)]
+        if backend == "torch":
+            kw = {"backend": backend, "version": version, "dtype": "float32"}
+            checks += [syn.check_record(run_id, "act.softmax", ratio=0.3, **kw),
+                       syn.as_failure(syn.check_record(run_id, "act.softmax", example=1, **kw)),
+                       syn.check_record(run_id, "act.softmax", verdict="xfail", ratio=4.0,
+                                        example=2, divergence=syn.DIV, **kw)]
+        env = syn.env_record(run_id, backend=backend, version=version,
+                             dtypes=("float64", "float32"), totals=syn.verdict_counts(checks))
+        dirs.append(syn.write_run(tmp_path, env, checks))
+    catalog = tmp_path / "catalog.txt"
+    catalog.write_text("\n".join(CATALOG_IDS) + "\n")
+    return dirs, catalog
+
+
+def test_merge_two_backends_two_dtypes_into_one_matrix(tmp_path):
+    dirs, catalog = _runs(tmp_path)
+    matrix = model.build_matrix(load(dirs, catalog))
+    assert [c.label for c in matrix.columns] == [
+        "jax 0.10.2 cpu float64", "jax 0.10.2 cpu float32",
+        "torch 2.13.0 cpu float64", "torch 2.13.0 cpu float32"]
+    rows = {r.op: r for r in matrix.rows}
+    assert [r.op for r in matrix.rows] == CATALOG_IDS  # variants rolled up, catalog order
+    sig = rows["act.sigmoid"].cells[3]
+    assert [(m.mode, m.verdict, m.count, m.ratio) for m in sig.modes] == [
+        ("forward", "pass", 2, 0.5), ("vjp", "pass", 1, 0.125)]
+    pool = rows["pool.max"].cells[0]
+    assert pool.modes[0].count == 2 and pool.modes[0].ratio == 0.03  # both variants
+    soft = rows["act.softmax"]
+    assert [c.state for c in soft.cells] == ["not-run", "not-run", "not-run", "checked"]
+    # pass 0.3, fail 37.5, xfail 4.0: the worst verdict wins and the worst ratio is shown
+    (fwd,) = soft.cells[3].modes
+    assert (fwd.verdict, fwd.ratio, fwd.verdicts) == ("fail", 37.5,
+                                                      {"pass": 1, "fail": 1, "xfail": 1})
+    assert [c.state for c in rows["pool.avg"].cells] == ["no-check"] * 4
+
+
+def test_failure_without_a_finite_ratio_shows_infinity(tmp_path):
+    rec = {**syn.as_failure(syn.check_record("r", "act.softmax")), "ratio": None}
+    summary = model.summarize_mode("forward", [syn.check_record("r", "act.softmax"), rec])
+    assert summary.verdict == "fail" and math.isinf(summary.ratio)
+    assert summary.ratio_text == "∞"
+
+
+def test_report_shows_matrix_gaps_failure_and_divergence(tmp_path):
+    dirs, catalog = _runs(tmp_path)
+    out = tmp_path / "report.html"
+    html.build(dirs, out, catalog)
+    text = out.read_text()
+    parser = MatrixCells()
+    parser.feed(text)
+    assert set(parser.rows) == set(CATALOG_IDS)
+    assert parser.rows["pool.avg"] == [("gap", "no check")] * 4
+    assert parser.rows["act.sigmoid"][0] == ("cell w-pass", "fwd 0.5 vjp 0.12")
+    assert parser.rows["act.softmax"][3] == ("cell w-fail", "fwd 38")
+    assert 'id="op-act.softmax"' in text and 'href="#op-act.softmax"' in text
+    assert "torch.softmax(torch.from_numpy(x), dim=1)" in text  # the reproducer
+    assert "[[88.5, -3, 0.25]]" in text  # the minimal case, float32 digits
+    assert "(60 values, flattened)" in text  # a larger input truncated, its size shown
+    assert "torch-lrn-window" in text and syn.DIV["reason"].replace("'", "&#39;") in text
+    assert text.count("<svg") == 2 * 3  # two charts for each of the three checked ops
+
+
+def test_self_contained_no_network(tmp_path):
+    dirs, catalog = _runs(tmp_path)
+    out = tmp_path / "r.html"
+    html.build(dirs, out, catalog)
+    text = out.read_text()
+    for needle in ("<link", " src=", "@import", "url(", "<iframe"):
+        assert needle not in text, needle
+
+
+def test_hostile_strings_are_escaped(tmp_path):
+    evil = "<script>alert(1)</script>"
+    run_id = "run-evil"
+    rec = syn.as_failure(syn.check_record(run_id, f"act.x{evil}", backend=f"b{evil}"),
+                         reproducer=f"print(1)\n</pre>{evil}")
+    rec["divergence"] = {"id": f"d{evil}", "category": "bug", "reason": f"r{evil}",
+                         "link": "javascript:alert(1)"}
+    rec["message"] = f"m{evil}"
+    rec["case"]["kwargs"] = {"mode": evil}
+    env = syn.env_record(run_id, backend=f"b{evil}")
+    env["command"] = f"pytest {evil}"
+    env["precision"]["flags"] = {evil: evil}
+    d = syn.write_run(tmp_path, env, [rec])
+    out = tmp_path / "r.html"
+    html.build([d], out)
+    text = out.read_text()
+    assert text.count("<script>") == 1  # the report's own copy-button script
+    assert evil not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert 'href="javascript:' not in text
+    assert "Not in the catalog" in text  # an unknown op is shown, not dropped
+
+
+def test_atomic_write_leaves_the_old_report_on_error(tmp_path):
+    dirs, catalog = _runs(tmp_path)
+    out = tmp_path / "out" / "report.html"
+    out.parent.mkdir()
+    out.write_text("OLD")
+    bad = dirs[0] / "checks-gw0.jsonl"
+    lines = bad.read_text().splitlines()
+    lines[1] = lines[1].replace('"verdict": "pass"', '"verdict": 3')
+    bad.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ReportError, match=r"checks-gw0\.jsonl:2: field 'verdict'"):
+        html.build(dirs, out, catalog)
+    assert out.read_text() == "OLD"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["report.html"]
+
+
+def test_atomic_write_cleans_up_when_the_rename_fails(tmp_path, monkeypatch):
+    out = tmp_path / "report.html"
+    out.write_text("OLD")
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(html.os, "replace", refuse)
+    with pytest.raises(ReportError, match="cannot write: No space left on device"):
+        html.write_atomic(out, "<html>new</html>")
+    assert out.read_text() == "OLD"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_cli_success_in_process(tmp_path, capsys):
+    dirs, catalog = _runs(tmp_path)
+    out = tmp_path / "report.html"
+    assert main(["build", *map(str, dirs), "-o", str(out), "--catalog", str(catalog)]) == 0
+    assert out.exists()
+    assert capsys.readouterr().out.startswith(f"wrote {out} (")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "reports", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_errors_are_one_line_and_exit_2(tmp_path):
+    d = syn.write_run(tmp_path, syn.env_record("run-a"), [syn.check_record("run-a", "act.relu")])
+    with open(d / "checks-gw0.jsonl", "a") as f:
+        f.write(json.dumps({**syn.check_record("run-a", "act.relu"), "schema": 2}) + "\n")
+        f.write(json.dumps(syn.check_record("run-a", "act.relu")) + "\n")
+    out = tmp_path / "report.html"
+    proc = _cli("build", str(d), "-o", str(out))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"reports: error: {d / 'checks-gw0.jsonl'}:2: results "
+                                  f"schema 2 is not supported")
+    assert not out.exists()
+    usage = _cli("build", str(d))  # no -o
+    assert usage.returncode == 2 and usage.stderr.count("\n") == 1
+    assert "-o/--output" in usage.stderr
