@@ -133,8 +133,9 @@ def vjp(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, seed: int) -> Ch
     if sum(args[i].size for i in wrt) <= FULL_JACOBIAN_MAX:
         exact = _oracle_vjp(spec, upcast(args), kwargs, wrt, cots, "float64")
         naive = _oracle_vjp(spec, args, kwargs, wrt, cots, naive_dtype(dtype))
-        agree += [agreement.compare(n, g, e, v, dtype, factor)
-                  for n, g, e, v in zip(names, grads, exact, naive)]
+        book = _textbook(spec, "vjp", args, kwargs, cots, dtype)
+        agree += [agreement.compare(n, g, e, v, dtype, factor, book[k] if book else None)
+                  for k, (n, g, e, v) in enumerate(zip(names, grads, exact, naive))]
     return CheckOutcome(agree, [], names, why)
 
 
@@ -165,6 +166,31 @@ def _oracle_jvp(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list
     return outs, [np.asarray(t, dtype=np.float64) for t in tans]
 
 
+def _textbook(spec: OpSpec, mode: str, args: list[Any], kwargs: dict[str, Any],
+              seeds: list[Any], dtype: str) -> list[list[np.ndarray]] | None:
+    """The spec's textbook derivative formula evaluated in the tested dtype itself (float64
+    too: unlike the oracle's duals it is a different algorithm from the exact one), from the
+    exact outputs and from outputs one ulp above and below, since a kernel's saved outputs
+    carry their own rounding. Returns [per output or wrt: [variants]]."""
+    if spec.naive_derivative is None:
+        return None
+    nd = numpy_dtype(dtype)
+    cast = [a.astype(nd) if is_float(a) else a for a in args]
+    with warnings.catch_warnings(), np.errstate(all="ignore"), _canon.compute_dtype(nd):
+        warnings.simplefilter("ignore")
+        outs = [np.asarray(o).astype(nd) for o in _canon.flatten_outputs(
+            spec.oracle(*cast, **kwargs))]
+        seeds = [np.zeros_like(o) if s is None else np.asarray(s).astype(nd)
+                 for s, o in zip(seeds, outs)] if mode == "vjp" else \
+            [np.asarray(s).astype(nd) for s in seeds]
+        variants = []
+        for step in (0.0, np.inf, -np.inf):
+            moved = [o if step == 0 else np.nextafter(o, nd.type(step)) for o in outs]
+            got = spec.naive_derivative(mode, cast, kwargs, moved, seeds)
+            variants.append([np.asarray(g, dtype=np.float64) for g in got])
+    return [list(v) for v in zip(*variants)]
+
+
 def _identity(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list[int],
               cots: list[Any], us: list[np.ndarray], grads: list[np.ndarray], dtype: str,
               factor: float) -> agreement.Agreement:
@@ -176,7 +202,12 @@ def _identity(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list[i
     cts = _zero_cots(cots, [np.asarray(o) for o in outs])
     exact = sum(float(np.sum(c * t)) for c, t in zip(cts, exact_t))
     naive = sum(float(np.sum(c * t)) for c, t in zip(cts, naive_t))
-    return agreement.compare("<g,u>=<v,Ju>", got, exact, naive, dtype, factor)
+    book = _textbook(spec, "jvp", args, kwargs, us, dtype)
+    book_s = ([sum(float(np.sum(c * t[k])) for c, t in zip(cts, book))
+               for k in range(len(book[0]))] if book else None)
+    terms = sum(float(np.sum(np.abs(c * t))) for c, t in zip(cts, exact_t))
+    return agreement.compare("<g,u>=<v,Ju>", got, exact, naive, dtype, factor, book_s,
+                             scale=terms)
 
 
 def jvp(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, seed: int) -> CheckOutcome:
@@ -194,5 +225,8 @@ def jvp(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, seed: int) -> Ch
     names = [f"J.u/{n}" for n in _names(spec, case, len(exact))]
     factor, why = spec.factor("jvp", dtype)
     outs = _grad_outputs(spec, len(exact))
-    agree = [agreement.compare(names[i], tans[i], exact[i], naive[i], dtype, factor) for i in outs]
+    book = _textbook(spec, "jvp", args, kwargs, us, dtype)
+    agree = [agreement.compare(names[i], tans[i], exact[i], naive[i], dtype, factor,
+                               book[i] if book else None)
+             for i in outs]
     return CheckOutcome(agree, [], names, why)

@@ -55,6 +55,12 @@ class OpSpec:
     tags: frozenset[str] = frozenset()
     notes: str = ""
     check: Callable[..., Any] | None = None
+    # The textbook derivative formula kernels use (e.g. sigmoid' = y(1-y) from the saved
+    # output), as a second naive evaluation of the derivative: (mode, args, kwargs, outputs,
+    # seeds) -> per-wrt gradients ("vjp", seeds = cotangents per output) or output tangents
+    # ("jvp", seeds = tangents per wrt input), all NumPy in the tested dtype. The naive error
+    # of a derivative is the larger of this one's and the oracle's own duals run in the dtype.
+    naive_derivative: Callable[..., list[Any]] | None = None
     # Speed benchmarks: size label ("small", "medium", "large") -> a fixed Case, and an
     # optional flop count of a case (for matmul/conv-bound ops; others are memory-bound).
     bench: Mapping[str, Callable[[], Case]] = field(default_factory=dict)

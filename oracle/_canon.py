@@ -67,8 +67,25 @@ def primal(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+def _deepest(like: Any) -> Any:
+    """Of several candidates, the most deeply nested dual (or the first one)."""
+    if not isinstance(like, tuple):
+        return like
+    duals = [c for c in like if is_dual(c)]
+    if not duals:
+        return like[0] if like else None
+
+    def depth(x: Any) -> int:
+        return 1 + depth(x.value) if is_dual(x) else 0
+
+    return max(duals, key=depth)
+
+
 def zeros(shape: int | Sequence[int], like: Any = None) -> Any:
-    """Zeros in the compute dtype, or a dual of zeros when ``like`` is a dual."""
+    """Zeros in the compute dtype, or a dual of zeros when ``like`` is a dual. ``like`` may
+    be a tuple of the op's inputs: a buffer that receives products of several inputs must be
+    a dual whenever any of them is (the deepest one, for nested duals)."""
+    like = _deepest(like)
     if like is not None and is_dual(like):
         return type(like).zeros(shape, like=like)
     dtype = like.dtype if like is not None and hasattr(like, "dtype") else current_dtype()
@@ -78,6 +95,7 @@ def zeros(shape: int | Sequence[int], like: Any = None) -> Any:
 
 
 def full(shape: int | Sequence[int], value: float, like: Any = None) -> Any:
+    """``value`` everywhere, with the buffer rules of ``zeros``."""
     out = zeros(shape, like)
     out[...] = value
     return out

@@ -9,12 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-# One import line and one _FAMILIES entry per family module. Still to be added by their
-# authors: pooling, regularization, conv, blocks, architectures, autodiff.
+# One import line and one _FAMILIES entry per family module.
 import oracle.activations as activations
+import oracle.architectures as architectures
+import oracle.autodiff as autodiff
+import oracle.blocks as blocks
+import oracle.conv as conv
 import oracle.dense as dense
 import oracle.losses as losses
 import oracle.normalization as normalization
+import oracle.pooling as pooling
+import oracle.pooling_special as pooling_special
+import oracle.regularization as regularization
 
 OracleFn = Callable[..., Any]
 
@@ -23,6 +29,13 @@ _FAMILIES: tuple[Mapping[str, OracleFn], ...] = (
     losses.ORACLE,
     dense.ORACLE,
     normalization.ORACLE,
+    pooling.ORACLE,
+    pooling_special.ORACLE,
+    regularization.ORACLE,
+    conv.ORACLE,
+    blocks.ORACLE,
+    architectures.ORACLE,
+    autodiff.ORACLE,
 )
 
 

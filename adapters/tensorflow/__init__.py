@@ -2,9 +2,11 @@
 
 from adapters.tensorflow.activations import ActivationOps
 from adapters.tensorflow.adapter import TensorFlowCore
+from adapters.tensorflow.losses import LossOps
+from adapters.tensorflow.normalization import NormalizationOps
 
 
-class TensorFlowAdapter(ActivationOps, TensorFlowCore):
+class TensorFlowAdapter(ActivationOps, LossOps, NormalizationOps, TensorFlowCore):
     """tf.nn / tf.math kernels, Keras 3 layers where tf.nn has no op."""
 
 

@@ -2,9 +2,11 @@
 
 from adapters.torch.activations import ActivationOps
 from adapters.torch.adapter import TorchCore
+from adapters.torch.losses import LossOps
+from adapters.torch.normalization import NormalizationOps
 
 
-class TorchAdapter(ActivationOps, TorchCore):
+class TorchAdapter(ActivationOps, LossOps, NormalizationOps, TorchCore):
     """torch.nn.functional kernels (torch.nn modules where the functional API has none)."""
 
 

@@ -1,3 +1,7 @@
 """Spec modules, one per oracle family; importing this package registers every spec."""
 
-from conformance.specs import activations  # noqa: F401
+from conformance.specs import (
+    activations,  # noqa: F401
+    losses,  # noqa: F401
+    normalization,  # noqa: F401
+)

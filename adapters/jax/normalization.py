@@ -1,0 +1,100 @@
+"""JAX mappings of the ``norm`` family.
+
+JAX core has no BatchNorm, LayerNorm or LRN (those live in Flax, not a dependency here):
+they are composed from ``jax.nn.standardize`` with ``algorithm="stable"`` (the two-pass
+variance; its default "fast" E[x^2] - E[x]^2 loses ~1e-3 at mean 1e6, divergences.md §0.1
+#6) and ``lax.reduce_window``. ``jax.nn.standardize`` itself is the native z-score.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.base import implements
+from adapters.jax._lazy import jax, jnp, lax
+
+
+def _channel(v: Any, ndim: int) -> Any:
+    """A (C,) vector shaped (1, C, 1, ...) to broadcast against an (N, C, *) batch."""
+    return v.reshape((1, v.shape[0]) + (1,) * (ndim - 2))
+
+
+def _affine(xhat: Any, gamma: Any, beta: Any) -> Any:
+    return xhat * gamma + beta
+
+
+class NormalizationOps:
+    def _bn_train(self, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any,
+                  eps: float, momentum: float, momentum_on: str,
+                  unbiased: bool) -> tuple[Any, Any, Any]:
+        axes = (0, *range(2, x.ndim))
+        n = x.size // x.shape[1]
+        mean = jnp.mean(x, axis=axes)
+        var = jnp.mean(jnp.square(x - _channel(mean, x.ndim)), axis=axes)
+        xhat = jax.nn.standardize(x, axis=axes, mean=_channel(mean, x.ndim),
+                                  variance=_channel(var, x.ndim), epsilon=eps)
+        y = _affine(xhat, _channel(gamma, x.ndim), _channel(beta, x.ndim))
+        keep, take = (1 - momentum, momentum) if momentum_on == "batch" else (
+            momentum, 1 - momentum)
+        stored = var * (n / (n - 1)) if unbiased else var
+        return (y, keep * running_mean + take * mean, keep * running_var + take * stored)
+
+    @implements("norm.batch_norm_train", composed=True)
+    def batch_norm_train(self, x: Any, gamma: Any, beta: Any, running_mean: Any,
+                         running_var: Any, *, eps: float, momentum: float,
+                         momentum_on: str = "batch", running_var_unbiased: bool = True) -> Any:
+        return self._bn_train(x, gamma, beta, running_mean, running_var, eps, momentum,
+                              momentum_on, running_var_unbiased)
+
+    @implements("norm.batch_norm_train/biased_running_var", composed=True)
+    def batch_norm_train_biased(self, x: Any, gamma: Any, beta: Any, running_mean: Any,
+                                running_var: Any, *, eps: float, momentum: float,
+                                momentum_on: str = "batch",
+                                running_var_unbiased: bool = False) -> Any:
+        return self._bn_train(x, gamma, beta, running_mean, running_var, eps, momentum,
+                              momentum_on, running_var_unbiased)
+
+    @implements("norm.batch_norm_eval", composed=True)
+    def batch_norm_eval(self, x: Any, gamma: Any, beta: Any, running_mean: Any,
+                        running_var: Any, *, eps: float) -> Any:
+        axes = (0, *range(2, x.ndim))
+        xhat = jax.nn.standardize(x, axis=axes, mean=_channel(running_mean, x.ndim),
+                                  variance=_channel(running_var, x.ndim), epsilon=eps)
+        return _affine(xhat, _channel(gamma, x.ndim), _channel(beta, x.ndim))
+
+    @implements("norm.layer_norm", composed=True)
+    def layer_norm(self, x: Any, gamma: Any, beta: Any, *, normalized_ndim: int,
+                   eps: float) -> Any:
+        axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
+        return _affine(jax.nn.standardize(x, axis=axes, epsilon=eps, algorithm="stable"),
+                       gamma, beta)
+
+    @implements("norm.weight_norm", composed=True)
+    def weight_norm(self, v: Any, g: Any, *, axis: int | None = 0) -> Any:
+        if axis is None:
+            return g * v / jnp.sqrt(jnp.sum(v * v))
+        axis = axis % v.ndim
+        others = tuple(i for i in range(v.ndim) if i != axis)
+        shape = [1] * v.ndim
+        shape[axis] = v.shape[axis]
+        return g.reshape(shape) * v / jnp.sqrt(jnp.sum(v * v, axis=others, keepdims=True))
+
+    @implements("norm.cosine_norm", composed=True)
+    def cosine_norm(self, x: Any, w: Any) -> Any:
+        x_norm = jnp.sqrt(jnp.sum(x * x, axis=1, keepdims=True))
+        w_norm = jnp.sqrt(jnp.sum(w * w, axis=1, keepdims=True))
+        return jnp.matmul(x, w.T) / (x_norm * w_norm.T)
+
+    @implements("norm.standardize")
+    def standardize(self, x: Any, *, axis: int | tuple[int, ...] = 0, eps: float) -> Any:
+        return jax.nn.standardize(x, axis=axis, epsilon=eps, algorithm="stable")
+
+    @implements("norm.lrn", composed=True)
+    def lrn(self, x: Any, *, size: int, alpha: float, beta: float, k: float) -> Any:
+        """Window sums of squares over the channel axis with lax.reduce_window, zero padded
+        by (size // 2, (size - 1) // 2) as torch does."""
+        window = (1, size) + (1,) * (x.ndim - 2)
+        padding = ((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (x.ndim - 2)
+        sums = lax.reduce_window(x * x, jnp.zeros((), x.dtype), lax.add, window,
+                                 (1,) * x.ndim, padding)
+        return x / (k + (alpha / size) * sums) ** beta

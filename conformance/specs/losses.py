@@ -1,0 +1,252 @@
+"""Specs of the ``loss`` family and of ``nn.dense`` (notes 004).
+
+Variants (one spec each, because ``grad_wrt`` and the argument list differ):
+  loss.mse                        y, t; reduction mean / sum / none
+  loss.mse/weight_decay           y, t, w; + weight_decay * sum(w^2) after a mean / sum
+  loss.binary_cross_entropy/probs probabilities p, targets t
+  loss.binary_cross_entropy/logits
+  loss.cross_entropy/index        logits (N, C), int64 class indices (N,)
+  loss.cross_entropy/probs        logits (N, C), probability rows (N, C)
+  loss.sequence_cross_entropy     logits (T, N, C), int64 targets (T, N)
+  nn.dense                        x, w (out, in), b; identity / sigmoid / tanh
+  nn.dense/nobias                 x, w; identity / sigmoid / tanh
+  nn.dense/relu                   x, w, b on a dyadic grid that keeps x W^T + b off the kink
+
+Targets t of MSE and BCE are floating inputs that every framework differentiates (torch's
+binary_cross_entropy has a target derivative in both modes; TF and JAX compose the loss
+from differentiable ops), so they are in ``grad_wrt``; integer class indices are not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from conformance import bench_cases as B
+from conformance import strategies as S
+from conformance.registry import Case, OpSpec, register
+from conformance.specs import losses_textbook as TB
+from oracle import dense as D
+from oracle import losses as L
+
+# (y - t)^2 summed over the largest menu shape (216 elements) must stay below float16's
+# 65504: |y - t| <= 8 gives at most 216 * 64.
+MSE_HALF = 4.0
+MSE_WIDE = 100.0
+# Probability-space BCE: p in [2^-10, 1 - 2^-10]. torch clamps each log at -100 and Keras
+# clips p to [1e-7, 1 - 1e-7] (divergences.md §9.3), and in float16 / bfloat16 1 - 1e-7
+# rounds to 1, so nearer to 0 or 1 the frameworks stop computing the catalog's formula.
+# 1 - 2^-10 is float16's largest value below 1 with room to spare; bfloat16 has only 8
+# significand bits, its largest value below 1 is 1 - 2^-8 (1 - 2^-10 would round to 1).
+P_LO = 2.0**-10
+P_HI = {"bfloat16": 1 - 2.0**-8}
+P_HI_DEFAULT = 1 - 2.0**-10
+# BCE logits: the stable form agrees at +-30 in every framework (divergences.md §9.3).
+LOGIT_MAX = 30.0
+DENSE_OUT = (1, 3, 4)
+ACTIVATIONS = ("identity", "sigmoid", "tanh")
+
+
+def _reduction(*allowed: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(allowed)
+
+
+# --- mse ------------------------------------------------------------------------------------
+def _mse_range(dtype: str) -> float:
+    return MSE_HALF if dtype == "float16" else MSE_WIDE
+
+
+def _mse(dtype: str) -> st.SearchStrategy[Case]:
+    m = _mse_range(dtype)
+
+    @st.composite
+    def draw(d: st.DrawFn) -> Case:
+        shape = d(S.shapes(1, 3, 1, 6))
+        y, t = d(S.arrays(shape, -m, m)), d(S.arrays(shape, -m, m))
+        return Case((y, t), {"reduction": d(_reduction("mean", "sum", "none"))}, ("y", "t"))
+
+    return draw()
+
+
+def _mse_decay(dtype: str) -> st.SearchStrategy[Case]:
+    m = _mse_range(dtype)
+
+    @st.composite
+    def draw(d: st.DrawFn) -> Case:
+        shape = d(S.shapes(1, 3, 1, 6))
+        y, t = d(S.arrays(shape, -m, m)), d(S.arrays(shape, -m, m))
+        # The penalty's weights: 2-D like a layer's matrix, |w| <= 4 keeps sum(w^2) small.
+        w = d(S.arrays(S.shapes(2, 2, 1, 5), -4, 4))
+        kwargs = {"reduction": d(_reduction("mean", "sum")),
+                  "weight_decay": d(S.dyadic(0.0, 1.0))}
+        return Case((y, t, w), kwargs, ("y", "t", "w"))
+
+    return draw()
+
+
+# --- binary cross-entropy -------------------------------------------------------------------
+def _bce(from_logits: bool):
+    def inputs(dtype: str) -> st.SearchStrategy[Case]:
+        lo, hi = ((-LOGIT_MAX, LOGIT_MAX) if from_logits
+                  else (P_LO, P_HI.get(dtype, P_HI_DEFAULT)))
+
+        @st.composite
+        def draw(d: st.DrawFn) -> Case:
+            shape = d(S.shapes(1, 3, 1, 6))
+            # Soft targets in [0, 1]; hypothesis favours the ends, i.e. hard labels.
+            p, t = d(S.arrays(shape, lo, hi)), d(S.arrays(shape, 0.0, 1.0))
+            kwargs = {"reduction": d(_reduction("mean", "sum", "none")),
+                      "from_logits": from_logits}
+            return Case((p, t), kwargs, ("z" if from_logits else "p", "t"))
+
+        return draw()
+
+    return inputs
+
+
+# --- softmax cross-entropy ------------------------------------------------------------------
+def _logit_shift(dtype: str) -> float:
+    """Twice the log of the dtype's largest value: a common shift there overflows any kernel
+    that exponentiates without subtracting the max (the loss is shift-invariant)."""
+    return 2 * float(np.log(float(np.finfo(np.float32 if dtype == "bfloat16" else dtype).max)))
+
+
+def _shifted_logits(d: st.DrawFn, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    limit = _logit_shift(dtype)
+    return d(S.arrays(shape, -8, 8)) + d(S.finite(-limit, limit))
+
+
+def _labels(shape: tuple[int, ...], classes: int) -> st.SearchStrategy[np.ndarray]:
+    return hnp.arrays(np.int64, shape, elements=st.integers(0, classes - 1))
+
+
+def _simplex_rows(raw: np.ndarray) -> np.ndarray:
+    """Rows of nonnegative weights scaled to sum 1 (an all-zero row becomes uniform):
+    one-hot and label-smoothed targets are the corners and faces hypothesis favours."""
+    sums = raw.sum(axis=1, keepdims=True)
+    uniform = np.full_like(raw, 1.0 / raw.shape[1])
+    return np.where(sums > 0, raw / np.where(sums > 0, sums, 1.0), uniform)
+
+
+def _ce(target: str):
+    def inputs(dtype: str) -> st.SearchStrategy[Case]:
+        @st.composite
+        def draw(d: st.DrawFn) -> Case:
+            n, c = d(S.shapes(2, 2, 1, 6))
+            z = _shifted_logits(d, (n, c), dtype)
+            if target == "index":
+                t = d(_labels((n,), c))
+            else:
+                t = _simplex_rows(d(S.arrays((n, c), 0.0, 1.0)))
+            return Case((z, t), {"reduction": d(_reduction("mean", "sum", "none"))},
+                        ("logits", "target"))
+
+        return draw()
+
+    return inputs
+
+
+def _sequence_ce(dtype: str) -> st.SearchStrategy[Case]:
+    @st.composite
+    def draw(d: st.DrawFn) -> Case:
+        steps, n, c = d(S.shapes(3, 3, 1, 5))
+        z = _shifted_logits(d, (steps, n, c), dtype)
+        t = d(_labels((steps, n), c))
+        return Case((z, t), {"reduction": d(_reduction("mean", "sum"))}, ("logits", "target"))
+
+    return draw()
+
+
+# --- dense ----------------------------------------------------------------------------------
+def _dense(bias: bool):
+    def inputs(dtype: str) -> st.SearchStrategy[Case]:
+        @st.composite
+        def draw(d: st.DrawFn) -> Case:
+            xshape = d(S.shapes(2, 3, 1, 5))
+            out = d(st.sampled_from(DENSE_OUT))
+            x = d(S.arrays(xshape, -2, 2))
+            w = d(S.arrays((out, xshape[-1]), -2, 2))
+            args = (x, w, d(S.arrays((out,), -2, 2))) if bias else (x, w)
+            return Case(args, {"activation": d(st.sampled_from(ACTIVATIONS))},
+                        ("x", "w", "b")[: len(args)])
+
+        return draw()
+
+    return inputs
+
+
+def _grid(shape: tuple[int, ...], lo: int, hi: int, step: float,
+          odd: bool = False) -> st.SearchStrategy[np.ndarray]:
+    ks = st.integers(lo, hi).map(lambda k: 2 * k + 1) if odd else st.integers(lo, hi)
+    return hnp.arrays(np.int64, shape, elements=ks).map(lambda a: a * step)
+
+
+def _dense_relu(dtype: str) -> st.SearchStrategy[Case]:
+    """x, w multiples of 1/2 in [-2, 2] and b odd multiples of 1/8 in [-15/8, 15/8]: every
+    partial sum of x W^T + b is a multiple of 1/8 below 2^5, exact in bfloat16's 8 bits, so
+    every framework computes z exactly and |z| >= 1/8 keeps ReLU off its kink (its derivative
+    at 0 is a convention, not what this spec tests)."""
+
+    @st.composite
+    def draw(d: st.DrawFn) -> Case:
+        xshape = d(S.shapes(2, 3, 1, 5))
+        out = d(st.sampled_from(DENSE_OUT))
+        x = d(_grid(xshape, -4, 4, 0.5))
+        w = d(_grid((out, xshape[-1]), -4, 4, 0.5))
+        b = d(_grid((out,), -8, 7, 0.125, odd=True))
+        return Case((x, w, b), {"activation": "relu"}, ("x", "w", "b"))
+
+    return draw()
+
+
+# --- benchmarks -----------------------------------------------------------------------------
+BENCH_ROWS = {"small": (64, 64), "medium": (256, 1024), "large": (8192, 1024)}
+BENCH_DENSE = {"small": (64, 64, 64), "medium": (256, 512, 512), "large": (2048, 2048, 2048)}
+
+
+def _bench_ce() -> dict:
+    def make(shape: tuple[int, ...]) -> Case:
+        labels = B.rng().integers(0, shape[1], shape[0])
+        return Case((B.normal(shape, 3.0), labels), {"reduction": "mean"}, ("logits", "target"))
+
+    return B.by_size(make, BENCH_ROWS)
+
+
+def _bench_dense() -> dict:
+    def make(nio: tuple[int, ...]) -> Case:
+        n, i, o = nio
+        return Case((B.normal((n, i)), B.normal((o, i), i**-0.5), B.normal((o,))),
+                    {"activation": "identity"}, ("x", "w", "b"))
+
+    return B.by_size(make, BENCH_DENSE)
+
+
+def _dense_flops(case: Case) -> int:
+    x, w = case.args[0], case.args[1]
+    return 2 * int(np.prod(x.shape)) * int(w.shape[0])
+
+
+register(
+    OpSpec("loss.mse", L.mse, _mse, grad_wrt=(0, 1), naive_derivative=TB.mse,
+           bench=B.by_size(lambda s: Case((B.normal(s), B.normal(s)), {"reduction": "mean"},
+                                          ("y", "t")), B.ELEMENTWISE)),
+    OpSpec("loss.mse/weight_decay", L.mse, _mse_decay, grad_wrt=(0, 1, 2),
+           naive_derivative=TB.mse),
+    OpSpec("loss.binary_cross_entropy/probs", L.binary_cross_entropy, _bce(False),
+           grad_wrt=(0, 1), naive_derivative=TB.binary_cross_entropy),
+    OpSpec("loss.binary_cross_entropy/logits", L.binary_cross_entropy, _bce(True),
+           grad_wrt=(0, 1), naive_derivative=TB.binary_cross_entropy),
+    OpSpec("loss.cross_entropy/index", L.cross_entropy, _ce("index"), grad_wrt=(0,),
+           bench=_bench_ce(), naive_derivative=TB.cross_entropy),
+    OpSpec("loss.cross_entropy/probs", L.cross_entropy, _ce("probs"), grad_wrt=(0, 1),
+           naive_derivative=TB.cross_entropy),
+    OpSpec("loss.sequence_cross_entropy", L.sequence_cross_entropy, _sequence_ce,
+           grad_wrt=(0,), naive_derivative=TB.sequence_cross_entropy),
+    OpSpec("nn.dense", D.dense, _dense(bias=True), grad_wrt=(0, 1, 2), bench=_bench_dense(),
+           flops=_dense_flops, naive_derivative=TB.dense),
+    OpSpec("nn.dense/nobias", D.dense, _dense(bias=False), grad_wrt=(0, 1),
+           naive_derivative=TB.dense),
+    OpSpec("nn.dense/relu", D.dense, _dense_relu, grad_wrt=(0, 1, 2),
+           naive_derivative=TB.dense),
+)

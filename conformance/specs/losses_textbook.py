@@ -1,0 +1,146 @@
+"""Textbook derivative formulas of the ``loss`` family and of ``nn.dense``, the forms the
+framework kernels evaluate in the tested dtype (registry.OpSpec.naive_derivative).
+
+Why they are needed: a loss gradient is a difference of O(1) terms that can cancel to a
+value far below them (softmax - one_hot where the softmax saturates, sigmoid(z) - t,
+(y - t) summed against a tangent), and the kernels compute exactly that difference, while
+the oracle's dual numbers differentiate a stable formulation without the cancellation. The
+formula below, run in the dtype, is the naive error such a kernel legitimately makes.
+
+Signature: (mode, args, kwargs, outs, seeds) -> list; "vjp": seeds are the cotangents of the
+outputs, the result one gradient per differentiated input (grad_wrt order); "jvp": seeds are
+the tangents of the differentiated inputs, the result one tangent per output. NumPy in the
+dtype of the arguments (bfloat16 through ml_dtypes: products are rounded back to it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _reduce(x: Any, reduction: str) -> Any:
+    if reduction == "mean":
+        return np.mean(x)
+    return np.sum(x) if reduction == "sum" else x
+
+
+def _per_element(v: Any, shape: tuple[int, ...], reduction: str, dtype: Any) -> Any:
+    """The cotangent of each unreduced loss term: v / count, v, or v itself per element."""
+    v = np.asarray(v, dtype=dtype)
+    if reduction == "none":
+        return v
+    count = int(np.prod(shape)) if reduction == "mean" else 1
+    return np.broadcast_to(v / np.asarray(count, dtype=dtype), shape)
+
+
+def mse(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
+    """d/dy = 2 (y - t), d/dt = -2 (y - t), d/dw = 2 lambda w (torch's mse_loss_backward)."""
+    y, t = args[0], args[1]
+    red, wd = kwargs["reduction"], kwargs.get("weight_decay", 0.0)
+    two_d = 2 * (y - t)
+    if mode == "jvp":
+        out = _reduce(two_d * (seeds[0] - seeds[1]), red)
+        if len(seeds) > 2:
+            w = args[2]
+            out = out + np.sum(2 * wd * w * seeds[2])
+        return [np.asarray(out, dtype=y.dtype)]
+    gy = _per_element(seeds[0], y.shape, red, y.dtype) * two_d
+    grads = [gy, -gy]
+    if len(args) > 2:
+        grads.append(np.asarray(seeds[0], dtype=y.dtype) * (2 * wd) * args[2])
+    return grads
+
+
+def binary_cross_entropy(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
+    """Probabilities: d/dp = (p - t) / (p (1 - p)), d/dt = log(1 - p) - log p; logits:
+    d/dz = sigmoid(z) - t, d/dt = -z (torch's binary_cross_entropy(_with_logits)_backward)."""
+    p, t = args[0], args[1]
+    red, dt = kwargs["reduction"], p.dtype
+    if kwargs["from_logits"]:
+        dp, dtt = 1 / (1 + np.exp(-p)) - t, -p
+    else:
+        dp, dtt = (p - t) / ((1 - p) * p), np.log1p(-p) - np.log(p)
+    if mode == "jvp":
+        return [np.asarray(_reduce(dp * seeds[0] + dtt * seeds[1], red), dtype=dt)]
+    g = _per_element(seeds[0], p.shape, red, dt)
+    return [g * dp, g * dtt]
+
+
+def _log_softmax(z: Any, axis: int) -> Any:
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _targets(target: Any, classes: int, dtype: Any) -> Any:
+    if target.dtype.kind in "iu":
+        return np.eye(classes, dtype=dtype)[target]
+    return target
+
+
+def _softmax_ce(z: Any, target: Any, seeds: list, mode: str, per_sample_cot: Any) -> list:
+    """Softmax cross-entropy over the last axis: d/dz = softmax(z) sum(t) - t, computed from
+    exp(log_softmax) as the kernels do; d/dt = -log_softmax(z) for probability targets."""
+    logp = _log_softmax(z, -1)
+    p, t = np.exp(logp), _targets(target, z.shape[-1], z.dtype)
+    if mode == "jvp":
+        dlogp = seeds[0] - np.sum(p * seeds[0], axis=-1, keepdims=True)
+        per = -np.sum(t * dlogp, axis=-1)
+        if len(seeds) > 1:
+            per = per - np.sum(seeds[1] * logp, axis=-1)
+        return [per]
+    g = per_sample_cot[..., None]
+    grads = [g * (p * np.sum(t, axis=-1, keepdims=True) - t)]
+    if target.dtype.kind not in "iu":
+        grads.append(-g * logp)
+    return grads
+
+
+def cross_entropy(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
+    z, target, red = args[0], args[1], kwargs["reduction"]
+    if mode == "jvp":
+        per = _softmax_ce(z, target, seeds, mode, None)[0]
+        return [np.asarray(_reduce(per, red), dtype=z.dtype)]
+    return _softmax_ce(z, target, seeds, mode, _per_element(seeds[0], z.shape[:1], red, z.dtype))
+
+
+def sequence_cross_entropy(mode: str, args: list, kwargs: dict, outs: list,
+                           seeds: list) -> list:
+    """sum_t reduce_n CE: the per-sample cotangent is v / N ("mean") or v."""
+    z, target, red = args[0], args[1], kwargs["reduction"]
+    steps, n, _ = z.shape
+    if mode == "jvp":
+        per = _softmax_ce(z, target, seeds, mode, None)[0]
+        per_step = np.mean(per, axis=1) if red == "mean" else np.sum(per, axis=1)
+        return [np.asarray(np.sum(per_step), dtype=z.dtype)]
+    scale = 1 / np.asarray(n, dtype=z.dtype) if red == "mean" else 1
+    cot = np.broadcast_to(np.asarray(seeds[0], dtype=z.dtype) * scale, (steps, n))
+    return _softmax_ce(z, target, seeds, mode, cot)
+
+
+# Activation derivatives from the saved output y (tanh' = 1 - y^2 cancels where |y| ~ 1).
+_ACT_FROM_OUTPUT = {
+    "identity": lambda y: np.ones_like(y),
+    "relu": lambda y: (y > 0).astype(y.dtype),
+    "sigmoid": lambda y: y * (1 - y),
+    "tanh": lambda y: 1 - y * y,
+}
+
+
+def dense(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
+    """dz = g'(from y) * seed, then the matrix products (vjp: dx = dz W, dW = dz^T x,
+    db = sum dz; jvp: g' * (ux W^T + x uW^T + ub))."""
+    x, w, y = args[0], args[1], outs[0]
+    d = _ACT_FROM_OUTPUT[kwargs["activation"]](y)
+    if mode == "jvp":
+        dz = np.matmul(seeds[0], w.T).astype(y.dtype) + np.matmul(x, seeds[1].T).astype(y.dtype)
+        if len(seeds) > 2:
+            dz = dz + seeds[2]
+        return [d * dz]
+    gz = seeds[0] * d
+    flat_gz, flat_x = gz.reshape(-1, gz.shape[-1]), x.reshape(-1, x.shape[-1])
+    grads = [np.matmul(gz, w).astype(y.dtype), np.matmul(flat_gz.T, flat_x).astype(y.dtype)]
+    if len(args) > 2 and args[2] is not None:
+        grads.append(flat_gz.sum(axis=0).astype(y.dtype))
+    return grads
