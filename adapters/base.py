@@ -40,7 +40,8 @@ class LazyModule(types.ModuleType):
             try:
                 self._lazy_mod = importlib.import_module(self._lazy_name)
             except ImportError as exc:
-                hint = f" (pip install 'kernel-oracle[{self._lazy_extra}]')" if self._lazy_extra else ""
+                extra = self._lazy_extra
+                hint = f" (pip install 'kernel-oracle[{extra}]')" if extra else ""
                 raise AdapterError(f"cannot import {self._lazy_name}: {exc}{hint}") from exc
         return self._lazy_mod
 

@@ -18,8 +18,7 @@ from adapters.base import Adapter, outputs_list
 from adapters.numpy_dtypes import numpy_dtype
 from conformance import agreement
 from conformance.registry import Case, OpSpec
-from oracle import _canon
-from oracle import autodiff
+from oracle import _canon, autodiff
 
 # Above this many differentiated input elements the full Jacobian (one dual pass per element,
 # twice: exact and naive) costs more than it adds over the <g, u> = <v, J u> identity.

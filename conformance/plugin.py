@@ -57,6 +57,9 @@ def activate(config: pytest.Config) -> session.Conformance:
     import a framework)."""
     if _CTX in config.stash:
         return config.stash[_CTX]
+    # torch's forward AD goes through a deprecated torch.jit path: not the user's concern.
+    config.addinivalue_line("filterwarnings",
+                            "ignore:`torch.jit.script` is deprecated:DeprecationWarning")
     opts = _options(config)
     if opts["backend"] is None:
         raise pytest.UsageError("the conformance tests need --backend "
@@ -219,10 +222,10 @@ def _warn_unmatched(ctx: session.Conformance) -> None:
 
 
 def _write_report(ctx: session.Conformance) -> None:
+    from reports.html import build
+    from reports.schema import ReportError
+
     try:
-        from reports.html import build_report
-    except ImportError as exc:
-        print(f"conformance: cannot build the report: {exc}", file=sys.stderr)
-        return
-    build_report([ctx.run_dir], Path(ctx.report))
-    print(f"\nconformance: report written to {ctx.report}", file=sys.stderr)
+        build([ctx.run_dir], Path(ctx.report))
+    except (ReportError, OSError) as exc:
+        print(f"conformance: the report could not be written: {exc}", file=sys.stderr)

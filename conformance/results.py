@@ -13,7 +13,7 @@ import os
 import platform
 import socket
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ PACKAGES = ("numpy", "scipy", "hypothesis", "pytest", "ml_dtypes", "torch", "jax
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def clean(value: Any) -> Any:

@@ -22,6 +22,7 @@ from conformance import agreement, harness
 from conformance.registry import Case, OpSpec
 from conformance.session import Conformance
 
+
 def _stat(adapter: Any, spec: OpSpec, case: Case, dtype: str, seed: int) -> harness.CheckOutcome:
     assert spec.check is not None
     return spec.check(adapter, spec, case, dtype, seed)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,7 @@ def build(opts: dict[str, Any], worker: dict[str, Any] | None) -> Conformance:
     elif opts["results"]:
         run_dir = Path(opts["results"])
     else:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         run_dir = Path("reports") / "results" / f"{stamp}-{adapter.name}-{seed}"
     return Conformance(
         backend=opts["backend"], adapter=adapter, specs=specs, dtypes=dtypes,
@@ -132,6 +132,7 @@ def fingerprint(ctx: Conformance, command: str) -> dict[str, Any]:
     dev = ctx.adapter.device_info()
     cls = type(ctx.adapter)
     return {
+        "schema": results.SCHEMA_VERSION,
         "run_id": ctx.run_dir.name,
         "started": results.now(),
         "finished": None,

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
+_FLOAT64 = np.dtype(np.float64)
 _COMPUTE_DTYPE: contextvars.ContextVar[np.dtype] = contextvars.ContextVar(
-    "oracle_compute_dtype", default=np.dtype(np.float64)
+    "oracle_compute_dtype", default=_FLOAT64  # noqa: B039 (a dtype is immutable)
 )
 
 

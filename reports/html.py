@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ def context(results: Results, inputs: list[str]) -> dict[str, Any]:
     ops = sorted(details.op_details(results.checks, divs), key=lambda d: order.get(d.op, 0))
     files = [r.benchmarks for r in results.runs if r.benchmarks is not None]
     return {
-        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": inputs,
         "runs": model.run_views(results),
         "totals": model.verdict_totals(results),

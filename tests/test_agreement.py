@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conformance import agreement
-from conformance.agreement import C, FLOOR, compare, ulp
+from conformance.agreement import FLOOR, C, compare, ulp
 
 
 def test_exact_agreement_has_ratio_zero():

@@ -4,9 +4,12 @@ from adapters.jax.activations import ActivationOps
 from adapters.jax.adapter import JaxCore
 from adapters.jax.losses import LossOps
 from adapters.jax.normalization import NormalizationOps
+from adapters.jax.pooling import PoolingOps
+from adapters.jax.regularization import RegularizationOps
 
 
-class JaxAdapter(ActivationOps, LossOps, NormalizationOps, JaxCore):
+class JaxAdapter(ActivationOps, LossOps, NormalizationOps, PoolingOps, RegularizationOps,
+                 JaxCore):
     """jax.nn / jax.lax kernels, run eagerly with x64 enabled."""
 
 

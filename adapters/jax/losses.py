@@ -4,10 +4,17 @@ JAX core has no loss functions (they live in optax, which is not a dependency of
 project), so every loss is composed from jax.nn / jax.numpy primitives, the way optax writes
 them. There is no dense op either (flax.linen.Dense is jnp.dot plus an add), so nn.dense is
 composed from jnp.matmul, JAX's matrix-multiply kernel.
+
+Each composition is jitted as one function, the way jax.nn defines its own composite
+functions (jax.nn.log_softmax, softplus... are jax.jit-decorated): eagerly, every primitive
+would be compiled on its own for every shape, dtype and derivative mode, which made this
+family's run several times slower. The derivatives go through the jitted function (jax.vjp
+and jax.jvp of a jit are jitted too).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from adapters.base import implements
@@ -19,6 +26,21 @@ _ACTIVATIONS = {
     "sigmoid": lambda z: jax.nn.sigmoid(z),
     "tanh": lambda z: jnp.tanh(z),
 }
+
+
+_JITTED: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+
+def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """fn under jax.jit, its keyword hyper-parameters static (built on first use: importing
+    this module must not import jax)."""
+    if fn not in _JITTED:
+        import inspect
+
+        static = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind is p.KEYWORD_ONLY]
+        _JITTED[fn] = jax.jit(fn, static_argnames=static)
+    return _JITTED[fn]
 
 
 def _reduce(loss: Any, reduction: str) -> Any:
@@ -37,43 +59,70 @@ def _per_sample_ce(logits: Any, target: Any, axis: int) -> Any:
     return -jnp.sum(target * logp, axis=axis)
 
 
+def _mse(y: Any, t: Any, *, reduction: str) -> Any:
+    d = y - t
+    return _reduce(d * d, reduction)
+
+
+def _mse_decay(y: Any, t: Any, w: Any, *, reduction: str, weight_decay: float) -> Any:
+    return _mse(y, t, reduction=reduction) + weight_decay * jnp.sum(w * w)
+
+
+def _bce(p: Any, t: Any, *, reduction: str, from_logits: bool) -> Any:
+    if from_logits:
+        # tf.nn.sigmoid_cross_entropy_with_logits' stable form, branches chosen by where
+        # (jnp.abs and relu would give a one-sided derivative at 0). optax's form,
+        # -t log_sigmoid(z) - (1 - t) log_sigmoid(-z), is not used: its target derivative
+        # log_sigmoid(-z) - log_sigmoid(z) = -z cancels to an absolute error near z = 0.
+        nonneg = p >= 0
+        loss = jnp.where(nonneg, p, 0) - p * t + jnp.log1p(jnp.exp(jnp.where(nonneg, -p, p)))
+    else:
+        loss = -(t * jnp.log(p) + (1 - t) * jnp.log1p(-p))
+    return _reduce(loss, reduction)
+
+
+def _ce(logits: Any, target: Any, *, reduction: str) -> Any:
+    return _reduce(_per_sample_ce(logits, target, axis=1), reduction)
+
+
+def _sequence_ce(logits: Any, target: Any, *, reduction: str) -> Any:
+    per_sample = _per_sample_ce(logits, target, axis=2)  # (T, N)
+    per_step = jnp.mean(per_sample, axis=1) if reduction == "mean" else jnp.sum(
+        per_sample, axis=1)
+    return jnp.sum(per_step)
+
+
+def _dense(x: Any, w: Any, b: Any, *, activation: str) -> Any:
+    z = jnp.matmul(x, w.T)
+    if b is not None:
+        z = z + b
+    return _ACTIVATIONS[activation](z)
+
+
 class LossOps:
     @implements("loss.mse", composed=True)
     def mse(self, y: Any, t: Any, *, reduction: str) -> Any:
-        d = y - t
-        return _reduce(d * d, reduction)
+        return _jit(_mse)(y, t, reduction=reduction)
 
     @implements("loss.mse/weight_decay", composed=True)
     def mse_weight_decay(self, y: Any, t: Any, w: Any, *, reduction: str,
                          weight_decay: float) -> Any:
-        return self.mse(y, t, reduction=reduction) + weight_decay * jnp.sum(w * w)
+        return _jit(_mse_decay)(y, t, w, reduction=reduction, weight_decay=weight_decay)
 
     @implements("loss.binary_cross_entropy/probs", composed=True)
     @implements("loss.binary_cross_entropy/logits", composed=True)
     def binary_cross_entropy(self, p: Any, t: Any, *, reduction: str,
                              from_logits: bool) -> Any:
-        if from_logits:
-            # optax.sigmoid_binary_cross_entropy's form: log_sigmoid on both sides, no
-            # cancellation for large |z|.
-            loss = -t * jax.nn.log_sigmoid(p) - (1 - t) * jax.nn.log_sigmoid(-p)
-        else:
-            loss = -(t * jnp.log(p) + (1 - t) * jnp.log1p(-p))
-        return _reduce(loss, reduction)
+        return _jit(_bce)(p, t, reduction=reduction, from_logits=from_logits)
 
     @implements("loss.cross_entropy", composed=True)
     def cross_entropy(self, logits: Any, target: Any, *, reduction: str) -> Any:
-        return _reduce(_per_sample_ce(logits, target, axis=1), reduction)
+        return _jit(_ce)(logits, target, reduction=reduction)
 
     @implements("loss.sequence_cross_entropy", composed=True)
     def sequence_cross_entropy(self, logits: Any, target: Any, *, reduction: str) -> Any:
-        per_sample = _per_sample_ce(logits, target, axis=2)  # (T, N)
-        per_step = jnp.mean(per_sample, axis=1) if reduction == "mean" else jnp.sum(
-            per_sample, axis=1)
-        return jnp.sum(per_step)
+        return _jit(_sequence_ce)(logits, target, reduction=reduction)
 
     @implements("nn.dense", composed=True)
     def dense(self, x: Any, w: Any, b: Any = None, *, activation: str) -> Any:
-        z = jnp.matmul(x, w.T)
-        if b is not None:
-            z = z + b
-        return _ACTIVATIONS[activation](z)
+        return _jit(_dense)(x, w, b, activation=activation)

@@ -4,9 +4,12 @@ from adapters.tensorflow.activations import ActivationOps
 from adapters.tensorflow.adapter import TensorFlowCore
 from adapters.tensorflow.losses import LossOps
 from adapters.tensorflow.normalization import NormalizationOps
+from adapters.tensorflow.pooling import PoolingOps
+from adapters.tensorflow.regularization import RegularizationOps
 
 
-class TensorFlowAdapter(ActivationOps, LossOps, NormalizationOps, TensorFlowCore):
+class TensorFlowAdapter(ActivationOps, LossOps, NormalizationOps, PoolingOps, RegularizationOps,
+                        TensorFlowCore):
     """tf.nn / tf.math kernels, Keras 3 layers where tf.nn has no op."""
 
 

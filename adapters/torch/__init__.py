@@ -4,9 +4,12 @@ from adapters.torch.activations import ActivationOps
 from adapters.torch.adapter import TorchCore
 from adapters.torch.losses import LossOps
 from adapters.torch.normalization import NormalizationOps
+from adapters.torch.pooling import PoolingOps
+from adapters.torch.regularization import RegularizationOps
 
 
-class TorchAdapter(ActivationOps, LossOps, NormalizationOps, TorchCore):
+class TorchAdapter(ActivationOps, LossOps, NormalizationOps, PoolingOps, RegularizationOps,
+                   TorchCore):
     """torch.nn.functional kernels (torch.nn modules where the functional API has none)."""
 
 

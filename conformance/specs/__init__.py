@@ -4,4 +4,7 @@ from conformance.specs import (
     activations,  # noqa: F401
     losses,  # noqa: F401
     normalization,  # noqa: F401
+    pooling,  # noqa: F401
+    pooling_special,  # noqa: F401
+    regularization,  # noqa: F401
 )

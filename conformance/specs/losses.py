@@ -9,7 +9,7 @@ Variants (one spec each, because ``grad_wrt`` and the argument list differ):
   loss.cross_entropy/probs        logits (N, C), probability rows (N, C)
   loss.sequence_cross_entropy     logits (T, N, C), int64 targets (T, N)
   nn.dense                        x, w (out, in), b; identity / sigmoid / tanh
-  nn.dense/nobias                 x, w; identity / sigmoid / tanh
+  nn.dense/nobias                 x, w; identity
   nn.dense/relu                   x, w, b on a dyadic grid that keeps x W^T + b off the kink
 
 Targets t of MSE and BCE are floating inputs that every framework differentiates (torch's
@@ -44,7 +44,13 @@ P_HI = {"bfloat16": 1 - 2.0**-8}
 P_HI_DEFAULT = 1 - 2.0**-10
 # BCE logits: the stable form agrees at +-30 in every framework (divergences.md §9.3).
 LOGIT_MAX = 30.0
-DENSE_OUT = (1, 3, 4)
+# Shape menus, shared by the specs that run the same primitives: eager JAX compiles every
+# primitive per shape and dtype, so fewer and shared shapes keep the family's run short.
+ELEMENTWISE = S.shapes(1, 3, 1, 6, menu=4)
+ROWS = S.shapes(2, 2, 2, 6, menu=4)
+STEPS = S.shapes(3, 3, 2, 5, menu=4)
+# nn.dense: (*batch, in, out), one or two batch axes: x is (*batch, in), w is (out, in).
+DENSE = S.shapes(3, 4, 1, 5, menu=4)
 ACTIVATIONS = ("identity", "sigmoid", "tanh")
 
 
@@ -62,7 +68,7 @@ def _mse(dtype: str) -> st.SearchStrategy[Case]:
 
     @st.composite
     def draw(d: st.DrawFn) -> Case:
-        shape = d(S.shapes(1, 3, 1, 6))
+        shape = d(ELEMENTWISE)
         y, t = d(S.arrays(shape, -m, m)), d(S.arrays(shape, -m, m))
         return Case((y, t), {"reduction": d(_reduction("mean", "sum", "none"))}, ("y", "t"))
 
@@ -74,10 +80,10 @@ def _mse_decay(dtype: str) -> st.SearchStrategy[Case]:
 
     @st.composite
     def draw(d: st.DrawFn) -> Case:
-        shape = d(S.shapes(1, 3, 1, 6))
+        shape = d(ELEMENTWISE)
         y, t = d(S.arrays(shape, -m, m)), d(S.arrays(shape, -m, m))
         # The penalty's weights: 2-D like a layer's matrix, |w| <= 4 keeps sum(w^2) small.
-        w = d(S.arrays(S.shapes(2, 2, 1, 5), -4, 4))
+        w = d(S.arrays(ELEMENTWISE, -4, 4))
         kwargs = {"reduction": d(_reduction("mean", "sum")),
                   "weight_decay": d(S.dyadic(0.0, 1.0))}
         return Case((y, t, w), kwargs, ("y", "t", "w"))
@@ -93,7 +99,7 @@ def _bce(from_logits: bool):
 
         @st.composite
         def draw(d: st.DrawFn) -> Case:
-            shape = d(S.shapes(1, 3, 1, 6))
+            shape = d(ELEMENTWISE)
             # Soft targets in [0, 1]; hypothesis favours the ends, i.e. hard labels.
             p, t = d(S.arrays(shape, lo, hi)), d(S.arrays(shape, 0.0, 1.0))
             kwargs = {"reduction": d(_reduction("mean", "sum", "none")),
@@ -133,7 +139,7 @@ def _ce(target: str):
     def inputs(dtype: str) -> st.SearchStrategy[Case]:
         @st.composite
         def draw(d: st.DrawFn) -> Case:
-            n, c = d(S.shapes(2, 2, 1, 6))
+            n, c = d(ROWS)
             z = _shifted_logits(d, (n, c), dtype)
             if target == "index":
                 t = d(_labels((n,), c))
@@ -150,7 +156,7 @@ def _ce(target: str):
 def _sequence_ce(dtype: str) -> st.SearchStrategy[Case]:
     @st.composite
     def draw(d: st.DrawFn) -> Case:
-        steps, n, c = d(S.shapes(3, 3, 1, 5))
+        steps, n, c = d(STEPS)
         z = _shifted_logits(d, (steps, n, c), dtype)
         t = d(_labels((steps, n), c))
         return Case((z, t), {"reduction": d(_reduction("mean", "sum"))}, ("logits", "target"))
@@ -159,17 +165,24 @@ def _sequence_ce(dtype: str) -> st.SearchStrategy[Case]:
 
 
 # --- dense ----------------------------------------------------------------------------------
+def _dense_shapes(menu_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """(*batch, in, out) from the DENSE menu -> x's shape (*batch, in) and out."""
+    return menu_shape[:-1], menu_shape[-1]
+
+
 def _dense(bias: bool):
     def inputs(dtype: str) -> st.SearchStrategy[Case]:
         @st.composite
         def draw(d: st.DrawFn) -> Case:
-            xshape = d(S.shapes(2, 3, 1, 5))
-            out = d(st.sampled_from(DENSE_OUT))
+            xshape, out = _dense_shapes(d(DENSE))
             x = d(S.arrays(xshape, -2, 2))
             w = d(S.arrays((out, xshape[-1]), -2, 2))
-            args = (x, w, d(S.arrays((out,), -2, 2))) if bias else (x, w)
-            return Case(args, {"activation": d(st.sampled_from(ACTIVATIONS))},
-                        ("x", "w", "b")[: len(args)])
+            if not bias:
+                # The activation path is nn.dense's; this variant covers the bias-free call.
+                return Case((x, w), {"activation": "identity"}, ("x", "w"))
+            b = d(S.arrays((out,), -2, 2))
+            return Case((x, w, b), {"activation": d(st.sampled_from(ACTIVATIONS))},
+                        ("x", "w", "b"))
 
         return draw()
 
@@ -190,8 +203,7 @@ def _dense_relu(dtype: str) -> st.SearchStrategy[Case]:
 
     @st.composite
     def draw(d: st.DrawFn) -> Case:
-        xshape = d(S.shapes(2, 3, 1, 5))
-        out = d(st.sampled_from(DENSE_OUT))
+        xshape, out = _dense_shapes(d(DENSE))
         x = d(_grid(xshape, -4, 4, 0.5))
         w = d(_grid((out, xshape[-1]), -4, 4, 0.5))
         b = d(_grid((out,), -8, 7, 0.125, odd=True))

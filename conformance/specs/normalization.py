@@ -15,11 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
+from conformance.specs import _norm_derivatives as D
 from oracle import normalization as N
 
 # Each normalized group (a BatchNorm channel, a LayerNorm sample, a standardized slice) is
@@ -39,6 +41,7 @@ SPREAD_EXP = (-6, 2)
 # Weight-norm and cosine-norm slices are kept away from zero norm, where the oracle is
 # undefined (no eps) and each framework's eps convention would be tested instead (§2.3).
 NONZERO_GAP = 2.0**-3
+MAX_COS = 0.96875
 
 # Eps as powers of two (exact in every dtype, including a float32-stored attribute).
 EPS = S.eps_values(-16, -2)
@@ -47,11 +50,9 @@ MOMENTUM_ON = st.sampled_from(["batch", "running"])
 
 
 def _unit_rows(z: np.ndarray) -> np.ndarray:
-    """Each row of z shifted and scaled to mean 0 and (biased) std 1; a row that is
-    (nearly) constant becomes a centred ramp instead; a one-element row becomes 0."""
+    """Each row of z (at least 2 values) shifted and scaled to mean 0 and (biased) std 1; a
+    row that is (nearly) constant becomes a centred ramp instead."""
     m = z.shape[1]
-    if m == 1:
-        return np.zeros_like(z)
     ramp = np.arange(m) - (m - 1) / 2
     ramp = ramp / np.sqrt(np.mean(ramp**2))
     zc = z - z.mean(axis=1, keepdims=True)
@@ -71,10 +72,6 @@ def _groups(d: st.DrawFn, shape: tuple[int, ...],
     s = 2.0 ** d(hnp.arrays(np.int64, (g, 1), elements=st.integers(*SPREAD_EXP)))
     u = d(S.arrays((g, 1), MEAN_RATIO_MIN, MEAN_RATIO)) * d(
         hnp.arrays(np.int64, (g, 1), elements=st.sampled_from([-1, 1])))
-    if z.shape[1] == 1:
-        # A one-element group is constant whatever its value: only 0 keeps mean / std
-        # bounded (0 / 0), so the folded form is not charged for an infinite ratio.
-        u = np.zeros_like(u)
     rows = s * (u + _unit_rows(z))
     x = np.transpose(rows.reshape([shape[i] for i in perm]), np.argsort(perm))
     return x, s.reshape(group_shape), u.reshape(group_shape)
@@ -130,7 +127,9 @@ def _bn_eval(dtype: str) -> st.SearchStrategy[Case]:
 def _layer_norm(dtype: str) -> st.SearchStrategy[Case]:
     @st.composite
     def draw(d: st.DrawFn) -> Case:
-        shape = d(S.shapes(1, 4, 1, 4))
+        # Sides >= 2: a one-element group has output beta and d/dx identically 0, which
+        # kernels compute as a difference of equal terms (rounding noise against an exact 0).
+        shape = d(S.shapes(1, 4, 2, 4))
         k = d(st.integers(1, len(shape)))
         x, _, _ = _groups(d, shape, tuple(range(len(shape) - k, len(shape))))
         trailing = shape[len(shape) - k:]
@@ -142,27 +141,45 @@ def _layer_norm(dtype: str) -> st.SearchStrategy[Case]:
     return draw()
 
 
-def _weight_norm(dtype: str) -> st.SearchStrategy[Case]:
-    @st.composite
-    def draw(d: st.DrawFn) -> Case:
-        shape = d(S.shapes(1, 4, 1, 4))
-        v = d(S.away_from(S.arrays(shape, -4.0, 4.0), [0.0], NONZERO_GAP))
-        # Negative axes included: the oracle's -1 is the last axis (torch's dim=-1 would be
-        # the whole tensor, a mapping trap the adapters must handle).
-        axis = d(st.one_of(st.none(), S.axis_of(len(shape))))
-        g_shape = () if axis is None else (shape[axis],)
-        g = d(S.arrays(g_shape, -4.0, 4.0))
-        return Case((v, g), {"axis": axis}, ("v", "g"))
+def _weight_norm(where: str):
+    """where="outer": axis 0 or the last axis (torch's default dim=0 for Linear (out, in) and
+    OIHW weights, Flax's feature_axes=-1; torch's fused kernel); "inner": an axis in between
+    (torch composes norm_except_dim); "whole": axis=None, one norm and a scalar g."""
 
-    return draw()
+    def inputs(dtype: str) -> st.SearchStrategy[Case]:
+        @st.composite
+        def draw(d: st.DrawFn) -> Case:
+            # Sides >= 2: every slice has >= 2 elements (a one-element slice gives
+            # w = g * sign(v), whose d/dv is identically 0: noise against an exact 0).
+            shape = d(S.shapes(3 if where == "inner" else 2, 4, 2, 4))
+            nd = len(shape)
+            v = d(S.away_from(S.arrays(shape, -4.0, 4.0), [0.0], NONZERO_GAP))
+            # Negative axes included: the oracle's -1 is the last axis (torch's dim=-1 would
+            # be the whole tensor, a mapping trap the adapters must handle).
+            axes = {"outer": [0, nd - 1, -1, -nd], "whole": [None],
+                    "inner": [*range(1, nd - 1), *range(-nd + 1, -1)]}[where]
+            axis = d(st.sampled_from(axes))
+            g_shape = () if axis is None else (shape[axis],)
+            g = d(S.arrays(g_shape, -4.0, 4.0))
+            return Case((v, g), {"axis": axis}, ("v", "g"))
+
+        return draw()
+
+    return inputs
 
 
 def _cosine_norm(dtype: str) -> st.SearchStrategy[Case]:
     @st.composite
     def draw(d: st.DrawFn) -> Case:
-        n, o, i = d(st.sampled_from([(1, 1, 1), (2, 3, 4), (3, 2, 5), (4, 4, 3), (5, 3, 6)]))
+        # in >= 2: with one input feature the cosine is +-1 and its derivative identically 0.
+        n, o, i = d(st.sampled_from([(1, 1, 2), (2, 3, 4), (3, 2, 5), (4, 4, 3), (5, 3, 6)]))
         x = d(S.away_from(S.arrays((n, i), -4.0, 4.0), [0.0], NONZERO_GAP))
         w = d(S.away_from(S.arrays((o, i), -4.0, 4.0), [0.0], NONZERO_GAP))
+        # No (anti)parallel pair: there the cosine is at its extremum +-1 and the derivative
+        # vanishes as a difference of O(1/|x|) terms, rounding noise against an exact 0 (a
+        # stationary point, like a kink). |cos| <= MAX_COS bounds that cancellation.
+        cos = (x @ w.T) / np.outer(np.linalg.norm(x, axis=1), np.linalg.norm(w, axis=1))
+        assume(bool(np.all(np.abs(cos) <= MAX_COS)))
         return Case((x, w), {}, ("x", "w"))
 
     return draw()
@@ -206,97 +223,24 @@ def _lrn(sizes: list[int], ndim: int):
     return inputs
 
 
-# Textbook derivatives (OpSpec.naive_derivative): normalization kernels differentiate from the
-# saved mean and r = 1 / sqrt(var + eps) with xhat's Jacobian r (I - 1 1^T / n - xhat xhat^T / n),
-# which cancels heavily when the seed is nearly in span{1, xhat} (always, for n = 2). That
-# formula evaluated in the tested dtype is the naive error those kernels are held to.
-
-
-def _xhat(x: np.ndarray, axes: tuple[int, ...], eps: float) -> tuple[np.ndarray, np.ndarray]:
-    mean = np.mean(x, axis=axes, keepdims=True)
-    d = x - mean
-    r = 1 / np.sqrt(np.mean(d * d, axis=axes, keepdims=True) + eps)
-    return d * r, r
-
-
-def _through_xhat(s: np.ndarray, xhat: np.ndarray, r: np.ndarray,
-                  axes: tuple[int, ...]) -> np.ndarray:
-    """xhat's Jacobian (symmetric) applied to a seed s: both the VJP and the JVP."""
-    return r * (s - np.mean(s, axis=axes, keepdims=True)
-                - xhat * np.mean(s * xhat, axis=axes, keepdims=True))
-
-
-def _affine_derivative(mode: str, x: np.ndarray, gamma: np.ndarray, axes: tuple[int, ...],
-                       param_shape: tuple[int, ...], eps: float,
-                       seeds: list[np.ndarray]) -> list[np.ndarray]:
-    """y = gamma * xhat + beta: VJP (dx, dgamma, dbeta) or the JVP of y, gamma and beta
-    broadcast as ``param_shape`` (they are summed over every other axis)."""
-    xhat, r = _xhat(x, axes, eps)
-    g = gamma.reshape(param_shape)
-    if mode == "vjp":
-        gy = seeds[0]
-        others = tuple(i for i in range(x.ndim) if param_shape[i] == 1)
-        return [_through_xhat(gy * g, xhat, r, axes),
-                np.sum(gy * xhat, axis=others).reshape(gamma.shape),
-                np.sum(gy, axis=others).reshape(gamma.shape)]
-    ux, ug, ub = seeds
-    return [g * _through_xhat(ux, xhat, r, axes) + ug.reshape(param_shape) * xhat
-            + ub.reshape(param_shape)]
-
-
-def _bn_derivative(mode: str, args: list[Any], kwargs: dict[str, Any], outs: list[Any],
-                   seeds: list[Any]) -> list[Any]:
-    """BatchNorm (train): y's derivatives; the running statistics carry no cotangent
-    (grad_outputs), and their tangents are the linear blends of the batch statistics'."""
-    x, gamma = args[0], args[1]
-    axes = (0, *range(2, x.ndim))
-    cshape = tuple(x.shape[1] if i == 1 else 1 for i in range(x.ndim))
-    got = _affine_derivative(mode, x, gamma, axes, cshape, kwargs["eps"], seeds)
-    if mode == "vjp":
-        return got
-    m = kwargs["momentum"]
-    take = m if kwargs["momentum_on"] == "batch" else 1 - m
-    n = x.size // x.shape[1]
-    ux = seeds[0]
-    d = x - np.mean(x, axis=axes, keepdims=True)
-    unbias = n / (n - 1) if kwargs["running_var_unbiased"] else 1
-    return [got[0], take * np.mean(ux, axis=axes),
-            take * unbias * 2 * np.mean(d * ux, axis=axes)]
-
-
-def _ln_derivative(mode: str, args: list[Any], kwargs: dict[str, Any], outs: list[Any],
-                   seeds: list[Any]) -> list[Any]:
-    x, gamma = args[0], args[1]
-    k = kwargs["normalized_ndim"]
-    axes = tuple(range(x.ndim - k, x.ndim))
-    pshape = tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))
-    return _affine_derivative(mode, x, gamma, axes, pshape, kwargs["eps"], seeds)
-
-
-def _standardize_derivative(mode: str, args: list[Any], kwargs: dict[str, Any],
-                            outs: list[Any], seeds: list[Any]) -> list[Any]:
-    x = args[0]
-    axis = kwargs["axis"]
-    axes = tuple(sorted({a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}))
-    xhat, r = _xhat(x, axes, kwargs["eps"])
-    return [_through_xhat(seeds[0], xhat, r, axes)]
-
-
 register(
     OpSpec("norm.batch_norm_train", N.batch_norm_train, _bn_train(unbiased=True),
-           grad_wrt=(0, 1, 2), grad_outputs=(0,), naive_derivative=_bn_derivative,
+           grad_wrt=(0, 1, 2), grad_outputs=(0,), naive_derivative=D.bn,
            notes="running statistics are buffers: only y carries gradients"),
     OpSpec("norm.batch_norm_train/biased_running_var", N.batch_norm_train,
            _bn_train(unbiased=False), grad_wrt=(0, 1, 2), grad_outputs=(0,),
-           naive_derivative=_bn_derivative,
+           naive_derivative=D.bn,
            notes="Keras 3 / Flax store the biased batch variance in the running variance"),
     OpSpec("norm.batch_norm_eval", N.batch_norm_eval, _bn_eval, grad_wrt=(0, 1, 2)),
     OpSpec("norm.layer_norm", N.layer_norm, _layer_norm, grad_wrt=(0, 1, 2),
-           naive_derivative=_ln_derivative),
-    OpSpec("norm.weight_norm", N.weight_norm, _weight_norm, grad_wrt=(0, 1)),
-    OpSpec("norm.cosine_norm", N.cosine_norm, _cosine_norm, grad_wrt=(0, 1)),
+           naive_derivative=D.ln),
+    *[OpSpec(f"norm.weight_norm/{where}", N.weight_norm,
+             _weight_norm(where), grad_wrt=(0, 1), naive_derivative=D.weight_norm)
+      for where in ("outer", "inner", "whole")],
+    OpSpec("norm.cosine_norm", N.cosine_norm, _cosine_norm, grad_wrt=(0, 1),
+           naive_derivative=D.cosine),
     OpSpec("norm.standardize", N.standardize, _standardize, grad_wrt=(0,),
-           naive_derivative=_standardize_derivative),
+           naive_derivative=D.standardize),
     OpSpec("norm.lrn/nchw", N.lrn, _lrn([1, 3, 5, 7], 4), grad_wrt=(0,),
            notes="NCHW, odd window sizes (AlexNet: 5), expressible in every framework"),
     OpSpec("norm.lrn/nchw_even_size", N.lrn, _lrn([2, 4, 6], 4), grad_wrt=(0,),

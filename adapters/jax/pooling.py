@@ -1,0 +1,169 @@
+"""JAX mappings of the ``pool`` family: ``lax.reduce_window`` (max, min, add) on the NC* layout.
+
+JAX has no pooling layer in core (Flax's pools are reduce_window too). torch's window rule is
+reached with reduce_window's explicit (low, high) padding: ``p`` before, and after ``p`` plus
+the ceil-mode overhang; the padding value is the reduction's identity (-inf for max, +inf for
+min, 0 for sums), so it is never chosen. Average divisors are computed from the geometry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from adapters.base import implements
+from adapters.jax._lazy import jax, jnp, lax
+
+
+def _axis_geometry(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> tuple[int, int]:
+    """(number of windows, end padding) along one axis under torch's rule: with ceil_mode
+    the last window may overhang, but must start inside the input or the left padding."""
+    span = n + 2 * p - d * (k - 1) - 1
+    out = span // s + 1
+    if ceil_mode:
+        out = -(-span // s) + 1
+        if (out - 1) * s >= n + p:
+            out -= 1
+    return out, max(p, (out - 1) * s + d * (k - 1) + 1 - n - p)
+
+
+def _window_args(x: Any, kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int],
+                 dilation: Sequence[int], ceil_mode: bool) -> dict[str, Any]:
+    ends = [_axis_geometry(n, k, s, p, d, ceil_mode)[1]
+            for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation, strict=True)]
+    return {
+        "window_dimensions": (1, 1, *kernel),
+        "window_strides": (1, 1, *stride),
+        "padding": ((0, 0), (0, 0), *zip(padding, ends, strict=True)),
+        "window_dilation": (1, 1, *dilation),
+    }
+
+
+def _divisor(x: Any, kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int],
+             ceil_mode: bool, include_pad: bool) -> np.ndarray:
+    """torch's average divisor per window (spatial shape): positions inside [-p, n + p)
+    (include_pad) or inside [0, n); never the ceil-mode overhang."""
+    div = np.ones(())
+    for n, k, s, p in zip(x.shape[2:], kernel, stride, padding, strict=True):
+        out, _ = _axis_geometry(n, k, s, p, 1, ceil_mode)
+        pos = np.arange(out)[:, None] * s - p + np.arange(k)[None, :]
+        lo, hi = (-p, n + p) if include_pad else (0, n)
+        div = np.multiply.outer(div, ((pos >= lo) & (pos < hi)).sum(axis=1))
+    return div
+
+
+def _reduce(x: Any, init: float, op: Any, args: dict[str, Any]) -> Any:
+    # The identity as a concrete NumPy scalar: lax then picks its differentiable monoid
+    # reductions (reduce_window_max/min/sum).
+    return lax.reduce_window(x, np.array(init, dtype=x.dtype), op, **args)
+
+
+def _windows(x: Any, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+             out: Sequence[int]) -> Any:
+    """(N, C, *out, K): every window of x by strided slicing, slots in row-major order."""
+    slices = []
+    for offset in np.ndindex(*kernel):
+        start = (0, 0, *(j * d for j, d in zip(offset, dilation, strict=True)))
+        limit = (*x.shape[:2], *(b + (o - 1) * s + 1 for b, o, s in
+                                 zip(start[2:], out, stride, strict=True)))
+        slices.append(lax.slice(x, start, limit, (1, 1, *stride)))
+    return jnp.stack(slices, axis=-1)
+
+
+class PoolingOps:
+    @implements("pool.max")
+    def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                 padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
+        return _reduce(x, -np.inf, lax.max,
+                       _window_args(x, kernel, stride, padding, dilation, ceil_mode))
+
+    @implements("pool.max/indices", composed=True)
+    def max_pool_with_indices(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                              padding: Sequence[int], dilation: Sequence[int],
+                              ceil_mode: bool) -> Any:
+        # No arg-max pooling in JAX: values from reduce_window, indices from the first
+        # maximum of each gathered window, mapped to flat indices of the unpadded plane.
+        args = _window_args(x, kernel, stride, padding, dilation, ceil_mode)
+        values = _reduce(x, -np.inf, lax.max, args)
+        padded = jnp.pad(lax.stop_gradient(x), args["padding"], constant_values=-np.inf)
+        slot = jnp.argmax(_windows(padded, kernel, stride, dilation, values.shape[2:]), -1)
+        flat = np.zeros((), np.int64)
+        for a, (n, k, s, p, d) in enumerate(zip(x.shape[2:], kernel, stride, padding, dilation,
+                                                strict=True)):
+            pos = np.arange(values.shape[2 + a])[:, None] * s - p + np.arange(k)[None, :] * d
+            flat = np.add.outer(flat * n, pos)
+        r = len(kernel)
+        table = flat.transpose([*range(0, 2 * r, 2), *range(1, 2 * r, 2)])
+        table = jnp.asarray(table.reshape(*values.shape[2:], -1))
+        table = jnp.broadcast_to(table, slot.shape + table.shape[-1:])
+        return values, jnp.take_along_axis(table, slot[..., None], axis=-1)[..., 0]
+
+    @implements("pool.min")
+    def min_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                 padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
+        return _reduce(x, np.inf, lax.min,
+                       _window_args(x, kernel, stride, padding, dilation, ceil_mode))
+
+    @implements("pool.avg", composed=True)
+    def avg_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                 padding: Sequence[int], ceil_mode: bool, count_include_pad: bool) -> Any:
+        ones = (1,) * len(kernel)
+        total = _reduce(x, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones,
+                                                       ceil_mode))
+        div = _divisor(x, kernel, stride, padding, ceil_mode, count_include_pad)
+        return total / jnp.asarray(div, dtype=x.dtype)
+
+    @implements("pool.l2", composed=True)
+    def l2_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                padding: Sequence[int], mean: bool, count_include_pad: bool) -> Any:
+        ones = (1,) * len(kernel)
+        total = _reduce(x * x, 0.0, lax.add,
+                        _window_args(x, kernel, stride, padding, ones, False))
+        if mean:
+            div = _divisor(x, kernel, stride, padding, False, count_include_pad)
+            total = total / jnp.asarray(div, dtype=x.dtype)
+        return jnp.sqrt(total)
+
+    @implements("pool.stochastic/eval", composed=True)
+    def stochastic_pool_eval(self, x: Any, *, kernel: Sequence[int],
+                             stride: Sequence[int]) -> Any:
+        args = _window_args(x, kernel, stride, (0,) * len(kernel), (1,) * len(kernel), False)
+        return _reduce(x * x, 0.0, lax.add, args) / _reduce(x, 0.0, lax.add, args)
+
+    @implements("pool.stochastic/train", composed=True)
+    def stochastic_pool_train(self, x: Any, *, kernel: Sequence[int],
+                              stride: Sequence[int]) -> Any:
+        out = [(n - k) // s + 1 for n, k, s in zip(x.shape[2:], kernel, stride, strict=True)]
+        win = _windows(x, kernel, stride, (1,) * len(kernel), out)
+        # categorical samples index i with probability softmax(log a)_i = a_i / sum a.
+        pick = jax.random.categorical(self.next_key(), jnp.log(win), axis=-1)
+        return jnp.take_along_axis(win, pick[..., None], axis=-1)[..., 0]
+
+    @implements("pool.global_avg")
+    def global_avg_pool(self, x: Any, *, keepdims: bool) -> Any:
+        return jnp.mean(x, axis=tuple(range(2, x.ndim)), keepdims=keepdims)
+
+    @implements("pool.global_max")
+    def global_max_pool(self, x: Any, *, keepdims: bool) -> Any:
+        return jnp.max(x, axis=tuple(range(2, x.ndim)), keepdims=keepdims)
+
+    @implements("pool.max_unpool", composed=True)
+    def max_unpool(self, values: Any, indices: Any, *, output_size: Sequence[int]) -> Any:
+        # JAX has no unpool: scatter with .at[].set into one flat plane per (n, c).
+        size = tuple(int(n) for n in output_size)[-(values.ndim - 2):]
+        n, c = values.shape[:2]
+        flat = jnp.zeros((n, c, math.prod(size)), dtype=values.dtype)
+        rows = jnp.arange(n)[:, None, None]
+        chans = jnp.arange(c)[None, :, None]
+        flat = flat.at[rows, chans, indices.reshape(n, c, -1)].set(values.reshape(n, c, -1))
+        return flat.reshape(n, c, *size)
+
+    @implements("pool.kmax", composed=True)
+    def kmax_pool(self, x: Any, *, k: int, axis: int) -> Any:
+        # lax.top_k works on the last axis; among equal values it takes the lowest index.
+        moved = jnp.moveaxis(x, axis, -1)
+        keep = jnp.sort(lax.top_k(moved, k)[1], axis=-1)
+        return jnp.moveaxis(jnp.take_along_axis(moved, keep, axis=-1), -1, axis)

@@ -1,0 +1,202 @@
+"""TensorFlow mappings of the ``pool`` family (tf.nn pooling kernels, channels-last inside).
+
+tf.nn pools are NWC/NHWC/NDHWC with 'VALID'/'SAME' padding only: inputs are transposed from
+the canonical NC* layout, padded explicitly (tf.pad: -inf for max, zeros for sums) and pooled
+with 'VALID'. Explicit zero padding is counted by tf.nn.avg_pool, so averages are rescaled
+to torch's divisor (which never counts the ceil-mode overhang). tf.nn.max_pool has no
+dilation; tf.nn.pool has it only at stride 1, so dilated windows are pooled at stride 1 and
+subsampled (the same windows, exactly).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from adapters.base import implements
+from adapters.tensorflow._lazy import tf
+
+
+def _axis_geometry(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> tuple[int, int]:
+    """(number of windows, end padding) along one axis under torch's rule: with ceil_mode
+    the last window may overhang, but must start inside the input or the left padding."""
+    span = n + 2 * p - d * (k - 1) - 1
+    out = span // s + 1
+    if ceil_mode:
+        out = -(-span // s) + 1
+        if (out - 1) * s >= n + p:
+            out -= 1
+    return out, max(p, (out - 1) * s + d * (k - 1) + 1 - n - p)
+
+
+def _divisor(shape: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
+             padding: Sequence[int], ceil_mode: bool, include_pad: bool) -> np.ndarray:
+    """torch's average divisor per window (spatial shape): positions inside [-p, n + p)
+    (include_pad) or inside [0, n); never the ceil-mode overhang."""
+    div = np.ones(())
+    for n, k, s, p in zip(shape, kernel, stride, padding, strict=True):
+        out, _ = _axis_geometry(n, k, s, p, 1, ceil_mode)
+        pos = np.arange(out)[:, None] * s - p + np.arange(k)[None, :]
+        lo, hi = (-p, n + p) if include_pad else (0, n)
+        div = np.multiply.outer(div, ((pos >= lo) & (pos < hi)).sum(axis=1))
+    return div
+
+
+def _last(x: Any) -> Any:
+    """NC* -> N*C."""
+    return tf.transpose(x, [0, *range(2, len(x.shape)), 1])
+
+
+def _first(y: Any) -> Any:
+    """N*C -> NC*."""
+    r = len(y.shape) - 2
+    return tf.transpose(y, [0, r + 1, *range(1, r + 1)])
+
+
+def _padded(x: Any, padding: Sequence[int], ends: Sequence[int], value: float) -> Any:
+    """x (N*C) padded by p before and ``ends`` after each spatial axis with ``value``."""
+    pads = [[0, 0], *([p, e] for p, e in zip(padding, ends, strict=True)), [0, 0]]
+    return tf.pad(x, pads, constant_values=tf.constant(value, dtype=x.dtype))
+
+
+def _ends(x: Any, kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int],
+          dilation: Sequence[int], ceil_mode: bool) -> list[int]:
+    return [_axis_geometry(n, k, s, p, d, ceil_mode)[1]
+            for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation, strict=True)]
+
+
+def _max_valid(xp: Any, kernel: Sequence[int], stride: Sequence[int],
+               dilation: Sequence[int]) -> Any:
+    """VALID max pooling of channels-last xp, dilated windows included."""
+    if all(d == 1 for d in dilation):
+        return tf.nn.max_pool(xp, list(kernel), list(stride), "VALID")
+    y = tf.nn.pool(xp, list(kernel), "MAX", strides=[1] * len(kernel), padding="VALID",
+                   dilations=list(dilation))
+    return y[(slice(None), *(slice(None, None, s) for s in stride), slice(None))]
+
+
+def _sum_scale(x: Any, kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int],
+               ceil_mode: bool, divisor: np.ndarray | None) -> Any:
+    """Window sums divided by ``divisor`` (None: the plain sum), via tf.nn.avg_pool of the
+    zero-padded input (which divides by prod(kernel)) times prod(kernel) / divisor."""
+    ends = _ends(x, kernel, stride, padding, (1,) * len(kernel), ceil_mode)
+    mean = tf.nn.avg_pool(_padded(_last(x), padding, ends, 0.0), list(kernel), list(stride),
+                          "VALID")
+    size = math.prod(kernel)
+    scale = np.full((), float(size)) if divisor is None else size / divisor
+    if np.all(scale == 1):
+        return _first(mean)
+    return _first(mean * tf.constant(scale[..., None], dtype=x.dtype))
+
+
+def _windows(x: Any, kernel: Sequence[int], stride: Sequence[int]) -> Any:
+    """(N, C, *out, K): every unpadded window of x (NC*), slots in row-major order."""
+    out = [(n - k) // s + 1 for n, k, s in zip(x.shape[2:], kernel, stride, strict=True)]
+    parts = [x[(slice(None), slice(None),
+                *(slice(j, j + (o - 1) * s + 1, s) for j, o, s in zip(offset, out, stride,
+                                                                      strict=True)))]
+             for offset in np.ndindex(*kernel)]
+    return tf.stack(parts, axis=-1)
+
+
+class PoolingOps:
+    @implements("pool.max")
+    def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                 padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
+        ends = _ends(x, kernel, stride, padding, dilation, ceil_mode)
+        xp = _padded(_last(x), padding, ends, -np.inf)
+        return _first(_max_valid(xp, kernel, stride, dilation))
+
+    @implements("pool.max/indices")
+    def max_pool_with_indices(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                              padding: Sequence[int], dilation: Sequence[int],
+                              ceil_mode: bool) -> Any:
+        # tf.nn.max_pool_with_argmax (2-d, no dilation) indexes the padded NHWC input as
+        # (y * W_padded + x) * C + c; converted to the unpadded plane's y * W + x. Its input
+        # is cut from the tape: its gradient has no forward-mode rule (the values come from
+        # tf.nn.max_pool, which has both).
+        if len(kernel) != 2 or any(d != 1 for d in dilation):
+            raise NotImplementedError("tf.nn.max_pool_with_argmax: 2-d, no dilation")
+        values = self.max_pool(x, kernel=kernel, stride=stride, padding=padding,
+                               dilation=dilation, ceil_mode=ceil_mode)
+        ends = _ends(x, kernel, stride, padding, dilation, ceil_mode)
+        xp = _padded(_last(tf.stop_gradient(x)), padding, ends, -np.inf)
+        _, arg = tf.nn.max_pool_with_argmax(xp, list(kernel), list(stride), "VALID")
+        c, wp = x.shape[1], xp.shape[2]
+        yx = _first(arg) // c
+        row, col = yx // wp - padding[0], yx % wp - padding[1]
+        return values, row * x.shape[3] + col
+
+    @implements("pool.min", composed=True)
+    def min_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                 padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
+        # No min pool in TF: -maxpool(-x).
+        return -self.max_pool(-x, kernel=kernel, stride=stride, padding=padding,
+                              dilation=dilation, ceil_mode=ceil_mode)
+
+    @implements("pool.avg")
+    def avg_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                 padding: Sequence[int], ceil_mode: bool, count_include_pad: bool) -> Any:
+        div = _divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
+        return _sum_scale(x, kernel, stride, padding, ceil_mode, div)
+
+    @implements("pool.l2", composed=True)
+    def l2_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                padding: Sequence[int], mean: bool, count_include_pad: bool) -> Any:
+        # No Lp pooling in TF: sqrt of the (mean or plain) window sum of squares.
+        div = (_divisor(x.shape[2:], kernel, stride, padding, False, count_include_pad)
+               if mean else None)
+        return tf.sqrt(_sum_scale(x * x, kernel, stride, padding, False, div))
+
+    @implements("pool.stochastic/eval", composed=True)
+    def stochastic_pool_eval(self, x: Any, *, kernel: Sequence[int],
+                             stride: Sequence[int]) -> Any:
+        # sum a^2 / sum a = mean(a^2) / mean(a) over the same windows.
+        def pool(v: Any) -> Any:
+            return tf.nn.avg_pool(_last(v), list(kernel), list(stride), "VALID")
+
+        return _first(pool(x * x) / pool(x))
+
+    @implements("pool.stochastic/train", composed=True)
+    def stochastic_pool_train(self, x: Any, *, kernel: Sequence[int],
+                              stride: Sequence[int]) -> Any:
+        win = _windows(x, kernel, stride)
+        flat = tf.reshape(win, [-1, win.shape[-1]])
+        # categorical samples index i with probability softmax(log a)_i = a_i / sum a.
+        pick = tf.random.categorical(tf.math.log(flat), 1)
+        return tf.reshape(tf.gather(flat, pick, batch_dims=1), win.shape[:-1])
+
+    @implements("pool.global_avg")
+    def global_avg_pool(self, x: Any, *, keepdims: bool) -> Any:
+        # What keras GlobalAveragePooling computes (channels_first: the trailing axes).
+        return tf.reduce_mean(x, axis=list(range(2, len(x.shape))), keepdims=keepdims)
+
+    @implements("pool.global_max")
+    def global_max_pool(self, x: Any, *, keepdims: bool) -> Any:
+        return tf.reduce_max(x, axis=list(range(2, len(x.shape))), keepdims=keepdims)
+
+    @implements("pool.max_unpool", composed=True)
+    def max_unpool(self, values: Any, indices: Any, *, output_size: Sequence[int]) -> Any:
+        # TF/Keras have no unpool: write each value at (n, c, index) of a zero plane.
+        size = tuple(int(n) for n in output_size)[-(len(values.shape) - 2):]
+        n, c = values.shape[:2]
+        idx = tf.reshape(indices, [n, c, -1])
+        rows = tf.broadcast_to(tf.range(n, dtype=idx.dtype)[:, None, None], idx.shape)
+        chans = tf.broadcast_to(tf.range(c, dtype=idx.dtype)[None, :, None], idx.shape)
+        where = tf.reshape(tf.stack([rows, chans, idx], axis=-1), [-1, 3])
+        flat = tf.tensor_scatter_nd_update(tf.zeros([n, c, math.prod(size)], values.dtype),
+                                           where, tf.reshape(values, [-1]))
+        return tf.reshape(flat, [n, c, *size])
+
+    @implements("pool.kmax", composed=True)
+    def kmax_pool(self, x: Any, *, k: int, axis: int) -> Any:
+        # tf.math.top_k works on the last axis; among equal values it takes the lowest index.
+        r = len(x.shape)
+        axis = axis % r
+        perm = [*(a for a in range(r) if a != axis), axis]
+        moved = tf.transpose(x, perm)
+        keep = tf.sort(tf.math.top_k(moved, k).indices, axis=-1)
+        return tf.transpose(tf.gather(moved, keep, batch_dims=r - 1), np.argsort(perm))

@@ -1,0 +1,128 @@
+"""torch mappings of the ``pool`` family (torch.nn.functional pooling kernels, NC* layout).
+
+Spatial rank r = x.ndim - 2 picks the 1-d/2-d/3-d kernel. torch's window rule (padding,
+ceil_mode, count_include_pad) is the oracle's, so geometry passes through unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.base import implements
+from adapters.torch._lazy import F, torch
+
+
+def _kernel(name: str, x: Any) -> Any:
+    """F.<name>{r}d for the spatial rank of x (N, C, *spatial)."""
+    return getattr(F, f"{name}{x.ndim - 2}d")
+
+
+def _spatial(x: Any) -> tuple[int, ...]:
+    return tuple(range(2, x.ndim))
+
+
+def _windows(x: Any, kernel: Sequence[int], stride: Sequence[int]) -> Any:
+    """Every (unpadded) window of x as (N, C, *out, K), slots in row-major order."""
+    for a, (k, s) in enumerate(zip(kernel, stride, strict=True)):
+        x = x.unfold(2 + a, k, s)
+    r = len(kernel)
+    return x.reshape(*x.shape[: 2 + r], -1)
+
+
+def _window_counts(x: Any, kernel: Sequence[int], stride: Sequence[int],
+                   padding: Sequence[int], include_pad: bool) -> Any:
+    """Elements per window (counting the explicit padding or not), as a float64 tensor:
+    the mean of a 0/1 plane times the window size, rounded (exact in float64)."""
+    ones = torch.ones((1, 1, *x.shape[2:]), dtype=torch.float64, device=x.device)
+    pads = [q for p in reversed(padding) for q in (p, p)]
+    plane = F.pad(ones, pads, value=1.0 if include_pad else 0.0)
+    mean = _kernel("avg_pool", x)(plane, tuple(kernel), tuple(stride), 0)
+    return torch.round(mean * math.prod(kernel))[0, 0]
+
+
+class PoolingOps:
+    @implements("pool.max")
+    def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                 padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
+        return _kernel("max_pool", x)(x, kernel, stride, padding, dilation, ceil_mode)
+
+    @implements("pool.max/indices")
+    def max_pool_with_indices(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                              padding: Sequence[int], dilation: Sequence[int],
+                              ceil_mode: bool) -> Any:
+        # torch's indices are the oracle's layout: flat index into the unpadded (n, c) plane.
+        return tuple(_kernel("max_pool", x)(x, kernel, stride, padding, dilation, ceil_mode,
+                                            return_indices=True))
+
+    @implements("pool.min", composed=True)
+    def min_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                 padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
+        # No min pool in torch: -maxpool(-x) (padding still never chosen; ties: first min).
+        return -_kernel("max_pool", x)(-x, kernel, stride, padding, dilation, ceil_mode)
+
+    @implements("pool.avg")
+    def avg_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                 padding: Sequence[int], ceil_mode: bool, count_include_pad: bool) -> Any:
+        return _kernel("avg_pool", x)(x, kernel, stride, padding, ceil_mode, count_include_pad)
+
+    @implements("pool.l2")
+    def l2_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                padding: Sequence[int], mean: bool, count_include_pad: bool) -> Any:
+        # F.lp_pool computes (sum x^p)^(1/p) (divergences.md §3.3) and has no padding: pad
+        # with zeros (they add 0 to the sum); mean=True divides by sqrt of the oracle's
+        # divisor. Every window is full after the explicit padding (no ceil_mode here).
+        pads = [q for p in reversed(padding) for q in (p, p)]
+        # lp_pool1d multiplies by its kernel_size: it needs an int there.
+        ker = kernel[0] if len(kernel) == 1 else kernel
+        total = _kernel("lp_pool", x)(F.pad(x, pads), 2, ker, stride)
+        if not mean:
+            return total
+        count = _window_counts(x, kernel, stride, padding, count_include_pad)
+        return total / torch.sqrt(count).to(x.dtype)
+
+    @implements("pool.stochastic/eval", composed=True)
+    def stochastic_pool_eval(self, x: Any, *, kernel: Sequence[int],
+                             stride: Sequence[int]) -> Any:
+        # sum a^2 / sum a = mean(a^2) / mean(a) over the same windows (no stochastic pool in
+        # torch; FractionalMaxPool is another algorithm).
+        pool = _kernel("avg_pool", x)
+        return pool(x * x, kernel, stride) / pool(x, kernel, stride)
+
+    @implements("pool.stochastic/train", composed=True)
+    def stochastic_pool_train(self, x: Any, *, kernel: Sequence[int],
+                              stride: Sequence[int]) -> Any:
+        win = _windows(x, kernel, stride)
+        flat = win.reshape(-1, win.shape[-1])
+        probs = flat / flat.sum(dim=1, keepdim=True)
+        pick = torch.multinomial(probs, 1)
+        return torch.gather(flat, 1, pick).reshape(win.shape[:-1])
+
+    @implements("pool.global_avg")
+    def global_avg_pool(self, x: Any, *, keepdims: bool) -> Any:
+        y = _kernel("adaptive_avg_pool", x)(x, 1)
+        return y if keepdims else y.reshape(x.shape[:2])
+
+    @implements("pool.global_max")
+    def global_max_pool(self, x: Any, *, keepdims: bool) -> Any:
+        # adaptive_max_pool routes the gradient to the first maximum (torch.amax splits it).
+        y = _kernel("adaptive_max_pool", x)(x, 1)
+        return y if keepdims else y.reshape(x.shape[:2])
+
+    @implements("pool.max_unpool")
+    def max_unpool(self, values: Any, indices: Any, *, output_size: Sequence[int]) -> Any:
+        # F.max_unpool only uses kernel/stride/padding to check output_size against its
+        # default size (o - 1) * s + k - 2p; with s = 1 this (k, p) makes that default equal
+        # output_size, so the check passes for any pooling geometry the indices came from.
+        size = tuple(int(n) for n in output_size)[-(values.ndim - 2):]
+        out = values.shape[2:]
+        pad = tuple(max(0, o - n) for n, o in zip(size, out, strict=True))
+        ker = tuple(n - o + 1 + 2 * p for n, o, p in zip(size, out, pad, strict=True))
+        return _kernel("max_unpool", values)(values, indices, ker, 1, pad, output_size=size)
+
+    @implements("pool.kmax", composed=True)
+    def kmax_pool(self, x: Any, *, k: int, axis: int) -> Any:
+        # torch.topk's choice among equal values is not the lowest index (divergences.md §3.5).
+        keep = torch.topk(x, k, dim=axis).indices
+        return torch.gather(x, axis, torch.sort(keep, dim=axis).values)

@@ -1,0 +1,71 @@
+"""torch mappings of the ``reg`` family.
+
+torch has no penalty ops: the l1 and l2 norms are torch.linalg.vector_norm (a native norm
+kernel), sums of squares and group penalties are composed. Dropout is F.dropout in training
+mode; the soft threshold is F.softshrink. Early stopping has no torch counterpart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.base import implements
+from adapters.torch._lazy import F, torch
+
+
+def _group_squares(w: Any, groups: Any) -> Any:
+    """Sum of squares of each present group id >= 0 (one entry per distinct id)."""
+    ids = groups.reshape(-1)
+    keep = ids >= 0
+    present, slot = torch.unique(ids[keep], return_inverse=True)
+    sq = (w * w).reshape(-1)[keep]
+    return torch.zeros(present.numel(), dtype=w.dtype, device=w.device).index_add(0, slot, sq)
+
+
+class RegularizationOps:
+    UNSUPPORTED = {
+        "reg.early_stopping": "torch has no early-stopping rule (no training loop or callback "
+                              "API: torch.optim and torch.nn stop at single steps)",
+    }
+
+    @implements("reg.l1")
+    def l1(self, w: Any) -> Any:
+        return torch.linalg.vector_norm(w, ord=1)
+
+    @implements("reg.l2")
+    def l2(self, w: Any) -> Any:
+        return torch.linalg.vector_norm(w)
+
+    @implements("reg.l2_squared", composed=True)
+    def l2_squared(self, w: Any) -> Any:
+        # Not vector_norm(w) ** 2: that rounds the square root first.
+        return torch.sum(w * w)
+
+    @implements("reg.group", composed=True)
+    def group(self, w: Any, groups: Any, *, form: str) -> Any:
+        sq = _group_squares(w, groups)
+        return torch.sum(sq if form == "squares" else torch.sqrt(sq))
+
+    @implements("reg.total_loss", composed=True)
+    def total_loss(self, data_loss: Any, w1: Any, w2: Any, g1: Any, g2: Any, *,
+                   lambda_r: float, lambda_g: float, penalty: str, group_form: str) -> Any:
+        flat = torch.cat([w1.reshape(-1), w2.reshape(-1)])
+        penalties = {"l1": self.l1, "l2": self.l2, "l2_squared": self.l2_squared}
+        loss = data_loss + lambda_r * penalties[penalty](flat)
+        terms = [self.group(w, g, form=group_form) for w, g in ((w1, g1), (w2, g2))
+                 if g is not None]
+        if not terms:
+            return loss
+        return loss + lambda_g * (terms[0] if len(terms) == 1 else terms[0] + terms[1])
+
+    @implements("reg.dropout")
+    def dropout(self, x: Any, *, p: float) -> Any:
+        return F.dropout(x, p=p, training=True)
+
+    @implements("reg.prox_l1")
+    def prox_l1(self, w: Any, *, lam: float) -> Any:
+        return F.softshrink(w, lambd=lam)
+
+    @implements("reg.prox_l1/step", composed=True)
+    def prox_gradient_step(self, w: Any, grad: Any, *, lr: float, lam: float) -> Any:
+        return F.softshrink(w - lr * grad, lambd=lr * lam)

@@ -1,0 +1,213 @@
+"""Specs of the ``pool`` family, window pooling: max (values, torch's indices, ties), min,
+average, L2 and global pooling.
+
+Geometry comes from a fixed MENU of (input shape, kernel, stride, padding, dilation,
+ceil_mode) scenarios per spec, drawn by hypothesis like ``strategies.shapes``: eager JAX
+compiles reduce_window per shape and geometry, so free geometry would compile per example.
+Each menu is a pure function of its parameters and covers, among its few entries, padding,
+stride != kernel, ceil-mode partial windows, inputs whose end no window covers, dilation
+and non-square kernels where the op has them. ``count_include_pad`` and ``mean`` change no
+shape and are drawn freely.
+
+Max/min pooling gradients are checked on tie-free inputs (distinct values on a grid that
+every dtype holds exactly). Ties are checked separately (``pool.max/ties``): torch, TF and
+JAX's reduce_window all route the gradient to the first maximum, the oracle's rule. Global
+max with ties (``pool.global_max/ties``) is where they part: tf.reduce_max and jnp.max split
+it equally between the tied maxima.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from conformance import bench_cases as B
+from conformance import strategies as S
+from conformance.registry import Case, OpSpec, register
+from oracle import pooling as P
+
+Scenario = tuple[tuple[int, ...], dict[str, Any]]
+# Distinct integers, scaled by 2**-4: exact in bfloat16 (8 significant bits) and float16.
+UNIQUE_GRID = range(-128, 129)
+UNIQUE_SCALE = 2.0**-4
+# Values with many ties (small integers) for the tie-rule specs.
+TIED = st.sampled_from([0.0, 1.0, 2.0])
+# L2 pooling is not differentiable where a window is all zero: keep |x| >= this.
+NONZERO_GAP = 2.0**-4
+
+
+def _features(shape: tuple[int, ...], g: dict[str, Any]) -> set[str]:
+    found = set()
+    axes = zip(shape[2:], g["kernel"], g["stride"], g["padding"], g["dilation"], strict=True)
+    for n, k, s, p, d in axes:
+        span = n + 2 * p - d * (k - 1) - 1
+        found |= {"pad"} if p else set()
+        found |= {"stride"} if s != k else set()
+        found |= {"dil"} if d > 1 else set()
+        found |= {"ceil" if g["ceil_mode"] else "edge"} if span % s else set()
+    if len(set(g["kernel"])) > 1:
+        found.add("rect")
+    return found
+
+
+def menu(rank: int, count: int, *, dilation: bool = False, ceil: bool = False,
+         padding: bool = True, stride_ge_kernel: bool = False,
+         max_size: int = len(UNIQUE_GRID) - 1) -> list[Scenario]:
+    """``count`` valid scenarios from a fixed generator, each added only while it brings a
+    feature (padding, stride, ceil overhang, uncovered end, dilation, rectangle) that the
+    menu lacks; at most ``max_size`` elements (the unique-value grid)."""
+    rng = np.random.default_rng([rank, count, dilation, ceil, padding, stride_ge_kernel])
+    optional = {"pad": padding, "dil": dilation, "ceil": ceil, "rect": rank > 1}
+    wanted = {"stride", "edge"} | {f for f, on in optional.items() if on}
+    side = 7 if rank < 3 else 5
+    found: list[Scenario] = []
+    covered: set[str] = set()
+    for attempt in range(100_000):
+        if len(found) == count:
+            break
+        k = [int(v) for v in rng.integers(2, 4, rank)]
+        s = [int(v) for v in rng.integers(1, 4, rank)]
+        if stride_ge_kernel:
+            s = [max(a, b) for a, b in zip(s, k, strict=True)]
+        geometry = {
+            "kernel": tuple(k), "stride": tuple(s),
+            "padding": tuple(int(rng.integers(0, v // 2 + 1)) if padding else 0 for v in k),
+            "dilation": tuple(int(v) for v in rng.integers(1, 3, rank)) if dilation
+            else (1,) * rank,
+            "ceil_mode": bool(rng.integers(2)) if ceil else False,
+        }
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)),
+                 *(int(v) for v in rng.integers(3, side + 1, rank)))
+        if math.prod(shape) > max_size or not _valid(shape, geometry):
+            continue
+        feats = _features(shape, geometry) & wanted
+        # Late attempts take any valid scenario: the menu size is fixed either way.
+        if feats - covered or covered == wanted or attempt > 10_000:
+            found.append((shape, geometry))
+            covered |= feats
+    return found
+
+
+def _valid(shape: tuple[int, ...], geometry: dict[str, Any]) -> bool:
+    try:
+        P.pool_windows(np.zeros(shape), **geometry)
+    except ValueError:
+        return False
+    return True
+
+
+def unique_values(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Distinct grid values (no ties, in every dtype), at most len(UNIQUE_GRID) of them."""
+    size = math.prod(shape)
+    return st.permutations(UNIQUE_GRID).map(
+        lambda perm: UNIQUE_SCALE * np.array(perm[:size], dtype=np.float64).reshape(shape))
+
+
+def tied_values(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    return hnp.arrays(np.float64, shape, elements=TIED)
+
+
+def free_values(lo: float, hi: float):
+    return lambda shape: S.arrays(shape, lo, hi)
+
+
+def nonzero_values(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    return S.away_from(S.arrays(shape, -4.0, 4.0), [0.0], NONZERO_GAP)
+
+
+def scenario_inputs(scenarios: list[Scenario], values, keys: tuple[str, ...],
+                    extra: dict[str, st.SearchStrategy[Any]] | None = None):
+    """Case((x,), geometry restricted to ``keys`` + the ``extra`` draws) per scenario."""
+
+    def inputs(dtype: str) -> st.SearchStrategy[Case]:
+        @st.composite
+        def draw(d: st.DrawFn) -> Case:
+            shape, geometry = d(st.sampled_from(scenarios))
+            kwargs = {k: geometry[k] for k in keys}
+            kwargs.update({k: d(v) for k, v in (extra or {}).items()})
+            return Case((d(values(shape)),), kwargs, ("x",))
+
+        return draw()
+
+    return inputs
+
+
+def _global(values):
+    def inputs(dtype: str) -> st.SearchStrategy[Case]:
+        @st.composite
+        def draw(d: st.DrawFn) -> Case:
+            # Rank 3 to 5 (1 to 3 spatial axes); sides <= 3 keep x within the unique grid.
+            x = d(values(d(S.shapes(3, 5, 1, 3))))
+            return Case((x,), {"keepdims": d(st.booleans())}, ("x",))
+
+        return draw()
+
+    return inputs
+
+
+MAX_KEYS = ("kernel", "stride", "padding", "dilation", "ceil_mode")
+AVG_KEYS = ("kernel", "stride", "padding", "ceil_mode")
+L2_KEYS = ("kernel", "stride", "padding")
+
+MAX_MENUS = {1: menu(1, 3, dilation=True, ceil=True), 2: menu(2, 5, dilation=True, ceil=True),
+             3: menu(3, 3, dilation=True, ceil=True)}
+AVG_MENUS = {1: menu(1, 3, ceil=True), 2: menu(2, 5, ceil=True), 3: menu(3, 3, ceil=True)}
+INDEX_MENU = menu(2, 5, ceil=True)
+L2_MENU = menu(2, 4)
+CIP = {"count_include_pad": st.booleans()}
+
+# --- benchmarks: NC* batches, kernel 3, stride 2, padding 1 ----------------------------------
+BENCH_SHAPES = {
+    1: {"small": (2, 8, 256), "medium": (8, 32, 4096), "large": (32, 64, 4096)},
+    2: {"small": (2, 8, 16, 16), "medium": (8, 32, 32, 32), "large": (32, 64, 64, 64)},
+    3: {"small": (1, 4, 8, 8, 8), "medium": (4, 16, 16, 16, 16), "large": (8, 32, 32, 32, 32)},
+}
+
+
+def bench(rank: int, keys: tuple[str, ...], positive: bool = False, **extra: Any) -> dict:
+    geometry = {"kernel": (3,) * rank, "stride": (2,) * rank, "padding": (1,) * rank,
+                "dilation": (1,) * rank, "ceil_mode": False}
+    kwargs = {**{k: geometry[k] for k in keys}, **extra}
+
+    def make(shape: tuple[int, ...]) -> Case:
+        x = B.normal(shape, 3.0)
+        return Case((np.abs(x) + 0.25 if positive else x,), kwargs, ("x",))
+
+    return B.by_size(make, BENCH_SHAPES[rank])
+
+
+def _global_bench() -> dict:
+    return B.by_size(lambda s: Case((B.normal(s, 3.0),), {"keepdims": False}, ("x",)),
+                     BENCH_SHAPES[2])
+
+
+register(
+    *(OpSpec(f"pool.max/{r}d", P.max_pool, scenario_inputs(MAX_MENUS[r], unique_values,
+                                                              MAX_KEYS),
+             grad_wrt=(0,), bench=bench(r, MAX_KEYS)) for r in (1, 2, 3)),
+    OpSpec("pool.max/indices", P.max_pool_with_indices,
+           scenario_inputs(INDEX_MENU, unique_values, MAX_KEYS), grad_wrt=(0,),
+           grad_outputs=(0,), bench=bench(2, MAX_KEYS),
+           notes="2-d (tf.nn.max_pool_with_argmax has no other rank), no dilation"),
+    OpSpec("pool.max/ties", P.max_pool, scenario_inputs(MAX_MENUS[2], tied_values, MAX_KEYS),
+           grad_wrt=(0,), notes="ties: the gradient goes to the first maximum"),
+    OpSpec("pool.min", P.min_pool, scenario_inputs(MAX_MENUS[2], unique_values, MAX_KEYS),
+           grad_wrt=(0,), bench=bench(2, MAX_KEYS)),
+    *(OpSpec(f"pool.avg/{r}d", P.avg_pool,
+             scenario_inputs(AVG_MENUS[r], free_values(-4.0, 4.0), AVG_KEYS, CIP),
+             grad_wrt=(0,), bench=bench(r, AVG_KEYS, count_include_pad=True))
+      for r in (1, 2, 3)),
+    OpSpec("pool.l2", P.l2_pool,
+           scenario_inputs(L2_MENU, nonzero_values, L2_KEYS, {"mean": st.booleans(), **CIP}),
+           grad_wrt=(0,), bench=bench(2, L2_KEYS, mean=True, count_include_pad=True)),
+    OpSpec("pool.global_avg", P.global_avg_pool, _global(free_values(-4.0, 4.0)),
+           grad_wrt=(0,), bench=_global_bench()),
+    OpSpec("pool.global_max", P.global_max_pool, _global(unique_values), grad_wrt=(0,),
+           bench=_global_bench()),
+    OpSpec("pool.global_max/ties", P.global_max_pool, _global(tied_values), grad_wrt=(0,),
+           notes="ties: the oracle (and torch's adaptive_max_pool) picks the first maximum"),
+)

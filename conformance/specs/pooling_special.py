@@ -1,0 +1,166 @@
+"""Specs of the ``pool`` family beyond one window value: stochastic pooling (the test-time
+expectation, and the training-time sampling as a statistical spec), max unpooling and
+k-max pooling.
+
+Stochastic pooling exists in no framework: each adapter composes it with its own RNG
+(torch.multinomial, jax.random.categorical, tf.random.categorical). ``pool.stochastic/train``
+checks the picks statistically at the false-alarm rate of ``regularization.ALPHA`` (its
+module docstring has the whole-run arithmetic).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import stats
+
+from adapters.base import Adapter
+from adapters.numpy_dtypes import numpy_dtype
+from conformance import agreement, harness
+from conformance import bench_cases as B
+from conformance import strategies as S
+from conformance.registry import Case, OpSpec, register
+from conformance.specs.pooling import (
+    BENCH_SHAPES,
+    bench,
+    menu,
+    scenario_inputs,
+    tied_values,
+    unique_values,
+)
+from conformance.specs.regularization import ALPHA, pvalue_agreement
+from oracle import pooling as P
+from oracle import pooling_special as PS
+
+STOCHASTIC_KEYS = ("kernel", "stride")
+STOCHASTIC_MENU = menu(1, 2, padding=False) + menu(2, 3, padding=False)
+# Picks per window in the statistical check. Activations lie in [1, 4] (below), so with at
+# most 9 slots every p_i >= 1 / (1 + 8 * 4) and every expected count >= 2048 / 33 > 60:
+# the chi-square approximation of the Pearson statistic holds well into its tail.
+REPLICAS = 2048
+# Distinct k/32 in [1, 4] (k = 32..128): exact in every dtype, so each pick identifies its
+# slot; the values' spread gives unequal probabilities.
+STOCHASTIC_GRID = range(32, 129)
+UNPOOL_MENU = (menu(1, 2, ceil=True, stride_ge_kernel=True)
+               + menu(2, 3, ceil=True, stride_ge_kernel=True)
+               + menu(3, 2, ceil=True, stride_ge_kernel=True))
+
+
+def _positive(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Activations after a ReLU, kept >= 1/4: a window of zeros has no derivative."""
+    return S.arrays(shape, 0.25, 4.0)
+
+
+def _distinct_positive(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    size = math.prod(shape)
+    return st.permutations(STOCHASTIC_GRID).map(
+        lambda perm: np.array(perm[:size], dtype=np.float64).reshape(shape) / 32)
+
+
+def _stochastic_check(adapter: Adapter, spec: OpSpec, case: Case, dtype: str,
+                      seed: int) -> harness.CheckOutcome:
+    """x repeated REPLICAS times along the batch axis, one seeded call: every window is
+    sampled REPLICAS times. Each pick must be one of its window's values (compared with the
+    nearest one, which names the slot), and the slot counts of all windows pass a
+    chi-square test against the oracle's p_i = a_i / sum a: the Pearson statistics summed
+    over the (independently sampled) windows, with sum(K - 1) degrees of freedom, at
+    ALPHA = 1e-6."""
+    x = case.args[0].astype(numpy_dtype(dtype))
+    kwargs = dict(case.kwargs)
+    x64 = x.astype(np.float64)
+    win = P.pool_windows(x64, kernel=kwargs["kernel"], stride=kwargs["stride"],
+                         padding=0).values
+    adapter.seed(seed)
+    with adapter.context():
+        big = adapter.to_native(np.tile(x, (REPLICAS,) + (1,) * (x.ndim - 1)), dtype)
+        y = adapter.to_numpy(adapter.op(spec.id)(big, **kwargs)).astype(np.float64)
+    y = y.reshape((REPLICAS,) + win.shape[:-1])
+    slot = np.argmin(np.abs(y[..., None] - win), axis=-1)
+    picked = np.take_along_axis(np.broadcast_to(win, y.shape + win.shape[-1:]),
+                                slot[..., None], axis=-1)[..., 0]
+    n_k = win.shape[-1]
+    counts = (slot[..., None] == np.arange(n_k)).sum(axis=0)
+    probs = PS.stochastic_pool_probs(x64, **kwargs).reshape(counts.shape)
+    pearson = stats.chisquare(counts, REPLICAS * probs, axis=-1).statistic
+    pvalue = float(stats.chi2.sf(pearson.sum(), pearson.size * (n_k - 1)))
+    freq = counts / REPLICAS
+    worst = np.unravel_index(np.argmax(np.abs(freq - probs)), freq.shape)
+    checks = [agreement.compare("picked value", y, picked, picked, dtype),
+              pvalue_agreement("slot frequencies (chi-square test)", pvalue,
+                               float(freq[worst]), float(probs[worst]),
+                               float(stats.chi2.isf(ALPHA, pearson.size * (n_k - 1))))]
+    return harness.CheckOutcome(checks, [], [c.output for c in checks])
+
+
+def _unpool(dtype: str) -> st.SearchStrategy[Case]:
+    """Pooled values and the indices of non-overlapping windows (stride >= kernel): every
+    index is written once. (Overlapping windows may pick one element twice; the gradient
+    of such a scatter is a convention: torch gathers it to every copy.)"""
+
+    @st.composite
+    def draw(d: st.DrawFn) -> Case:
+        shape, geometry = d(st.sampled_from(UNPOOL_MENU))
+        win = P.pool_windows(np.zeros(shape), **geometry)
+        choice = d(hnp.arrays(np.int64, shape[:2] + win.out_shape,
+                              elements=st.integers(0, 2**20)))
+        valid = win.valid.reshape(-1, win.valid.shape[-1])
+        flat = win.flat_index.reshape(valid.shape)
+        per_window = [flat[w][valid[w]] for w in range(valid.shape[0])]
+        picks = choice.reshape(shape[0] * shape[1], -1)
+        indices = np.array([[per_window[w][c % per_window[w].size] for w, c in enumerate(row)]
+                            for row in picks], dtype=np.int64).reshape(choice.shape)
+        values = d(S.arrays(choice.shape, -4.0, 4.0))
+        return Case((values, indices), {"output_size": shape[2:]}, ("values", "indices"))
+
+    return draw()
+
+
+def _kmax(values):
+    def inputs(dtype: str) -> st.SearchStrategy[Case]:
+        @st.composite
+        def draw(d: st.DrawFn) -> Case:
+            shape = d(S.shapes(1, 3, 1, 6, menu=5))
+            axis = d(S.axis_of(len(shape)))
+            k = d(st.integers(1, shape[axis]))
+            return Case((d(values(shape)),), {"k": k, "axis": axis}, ("x",))
+
+        return draw()
+
+    return inputs
+
+
+def _unpool_bench() -> dict:
+    """2x2 windows, stride 2, over the 2-d benchmark shapes: one random slot per window."""
+
+    def make(shape: tuple[int, ...]) -> Case:
+        n, c, h, w = shape
+        rng = B.rng()
+        rows = 2 * np.arange(h // 2)[:, None] + rng.integers(0, 2, (n, c, h // 2, w // 2))
+        cols = 2 * np.arange(w // 2)[None, :] + rng.integers(0, 2, (n, c, h // 2, w // 2))
+        return Case((B.normal((n, c, h // 2, w // 2)), (rows * w + cols).astype(np.int64)),
+                    {"output_size": (h, w)}, ("values", "indices"))
+
+    return B.by_size(make, BENCH_SHAPES[2])
+
+
+def _kmax_bench() -> dict:
+    return B.by_size(lambda s: Case((B.normal(s),), {"k": s[-1] // 4, "axis": -1}, ("x",)),
+                     B.ROWS)
+
+
+register(
+    OpSpec("pool.stochastic/eval", PS.stochastic_pool_eval,
+           scenario_inputs(STOCHASTIC_MENU, _positive, STOCHASTIC_KEYS), grad_wrt=(0,),
+           bench=bench(2, STOCHASTIC_KEYS, positive=True)),
+    OpSpec("pool.stochastic/train", PS.stochastic_pool_probs,
+           scenario_inputs(STOCHASTIC_MENU, _distinct_positive, STOCHASTIC_KEYS),
+           check=_stochastic_check,
+           notes="training-time picks: chi-square test of the slot frequencies"),
+    OpSpec("pool.max_unpool", PS.max_unpool, _unpool, grad_wrt=(0,), bench=_unpool_bench()),
+    OpSpec("pool.kmax", PS.kmax_pool, _kmax(unique_values), grad_wrt=(0,), bench=_kmax_bench()),
+    OpSpec("pool.kmax/ties", PS.kmax_pool, _kmax(tied_values), grad_wrt=(0,),
+           notes="ties: the lowest index is kept first (JAX's and TF's top_k rule)"),
+)
