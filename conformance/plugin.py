@@ -101,7 +101,8 @@ def pytest_configure_node(node: Any) -> None:
     """xdist: every worker shares the controller's seed and results directory."""
     ctx = context(node.config)
     if ctx is not None:
-        node.workerinput["conformance"] = {"seed": ctx.seed, "run_dir": str(ctx.run_dir)}
+        node.workerinput["conformance"] = {"seed": ctx.seed, "run_dir": str(ctx.run_dir),
+                                           "run_id": ctx.run_id}
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

@@ -103,7 +103,7 @@ def _show(a: Any, index: tuple[int, ...]) -> str:
 
 def base_record(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
                 seed: int) -> dict[str, Any]:
-    return {"run_id": ctx.run_dir.name, "nodeid": nodeid, "op": spec.catalog_id,
+    return {"run_id": ctx.run_id, "nodeid": nodeid, "op": spec.catalog_id,
             "spec": spec.id, "mode": mode, "backend": ctx.backend,
             "framework_version": ctx.version, "device": ctx.device, "dtype": dtype,
             "seed": seed, "rerun": rerun_command(ctx, nodeid), "minimal": False,

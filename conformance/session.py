@@ -34,6 +34,7 @@ class Conformance:
     divergences: list[div.Divergence]
     precision: str
     ops_pattern: str
+    run_id: str = ""
     report: Path | None = None
     writer: results.ChecksWriter | None = None
     env: dict[str, Any] = field(default_factory=dict)
@@ -112,19 +113,21 @@ def build(opts: dict[str, Any], worker: dict[str, Any] | None) -> Conformance:
     dtypes = _select_dtypes(opts["dtype"], adapter)
     seed = worker["seed"] if worker else (
         opts["seed"] if opts["seed"] is not None else random.SystemRandom().randrange(2**31))
+    # A run id unique across machines and directories; xdist workers share the controller's.
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_id = worker["run_id"] if worker else f"{stamp}-{adapter.name}-{seed}"
     if worker:
         run_dir = Path(worker["run_dir"])
     elif opts["results"]:
         run_dir = Path(opts["results"])
     else:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        run_dir = Path("reports") / "results" / f"{stamp}-{adapter.name}-{seed}"
+        run_dir = Path("reports") / "results" / run_id
     return Conformance(
         backend=opts["backend"], adapter=adapter, specs=specs, dtypes=dtypes,
         examples=opts["examples"], seed=seed, run_dir=run_dir,
         divergences=_load_divergences(opts["backend"], adapter, opts["divergences"]),
         precision=opts["precision"], ops_pattern=opts["ops"],
-        report=Path(opts["report"]) if opts["report"] else None,
+        report=Path(opts["report"]) if opts["report"] else None, run_id=run_id,
     )
 
 
@@ -133,7 +136,7 @@ def fingerprint(ctx: Conformance, command: str) -> dict[str, Any]:
     cls = type(ctx.adapter)
     return {
         "schema": results.SCHEMA_VERSION,
-        "run_id": ctx.run_dir.name,
+        "run_id": ctx.run_id,
         "started": results.now(),
         "finished": None,
         "backend": ctx.backend,

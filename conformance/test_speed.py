@@ -19,6 +19,7 @@ def test_speed(speed_case, benchmark, request):
     shapes = [list(np.shape(a)) for a in case.args if a is not None]
     benchmark.extra_info.update({
         "op": spec.catalog_id, "spec": spec.id, "backend": ctx.backend,
+        "framework_version": ctx.version, "run_id": ctx.run_id,
         "device": ctx.device, "dtype": dtype, "size_label": size, "shape": shapes,
         "direction": direction,
         "compile_s": compile_s if ctx.adapter.compiles else None,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reports import svg
+from reports.load import RUN_KEY
 from reports.model import (
     Column,
     DivergenceView,
@@ -93,6 +94,7 @@ class Failure:
     args: list[ArrayText]
     kwargs: str
     expected: list[ArrayText]
+    also: list[str] = field(default_factory=list)
 
     @property
     def ratio_text(self) -> str:
@@ -106,20 +108,33 @@ def _size(c: dict[str, Any]) -> int:
     return sum(len(_flat(a["data"])) if a["data"] is not None else 0 for a in c["case"]["args"])
 
 
+def _pick(cs: list[dict[str, Any]]) -> dict[str, Any]:
+    minimal = [c for c in cs if c["minimal"]]
+    return minimal[-1] if minimal else min(cs, key=_size)
+
+
 def failures(checks: list[dict[str, Any]]) -> list[Failure]:
-    """One entry per failing test (run, node id): its minimal example."""
+    """One entry per failing test (run, node id): its minimal example. An exception with the
+    same message in several tests of one spec is one problem: shown once, with the other
+    places it was raised in ``also``."""
     tests: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for c in checks:
         if c["verdict"] in ("fail", "error"):
-            tests[(c["run_id"], c["nodeid"])].append(c)
-    out = []
+            tests[(c[RUN_KEY], c["nodeid"])].append(c)
+    out: list[Failure] = []
+    errors: dict[tuple[str, str | None], Failure] = {}
     for _, cs in sorted(tests.items()):
-        minimal = [c for c in cs if c["minimal"]]
-        rec = minimal[-1] if minimal else min(cs, key=_size)
+        rec = _pick(cs)
+        key = (rec["spec"], rec["message"])
+        if rec["verdict"] == "error" and key in errors:
+            errors[key].also.append(f"{rec['mode']} · {column_of(rec).label}")
+            continue
         case = rec["case"] or {"args": [], "kwargs": {}}
-        out.append(Failure(rec, column_of(rec).label, len(cs),
-                           [array_text(a) for a in case["args"]], kwargs_text(case["kwargs"]),
-                           [array_text(e) for e in rec["expected"] or []]))
+        f = Failure(rec, column_of(rec).label, len(cs), [array_text(a) for a in case["args"]],
+                    kwargs_text(case["kwargs"]), [array_text(e) for e in rec["expected"] or []])
+        out.append(f)
+        if rec["verdict"] == "error":
+            errors[key] = f
     return sorted(out, key=lambda f: (severity(f.record["verdict"]), f.record["spec"]))
 
 

@@ -17,6 +17,9 @@ from typing import Any
 from reports.schema import ReportError, validate_check, validate_env
 
 CATALOG = Path(__file__).resolve().parent.parent / "conformance" / "catalog.txt"
+# Added to every check record on loading: the directory it came from. run_id is the run
+# directory's name, so two machines' "torch" runs share one; the path tells them apart.
+RUN_KEY = "_run"
 
 
 @dataclass
@@ -50,12 +53,6 @@ class Results:
     @property
     def checks(self) -> list[dict[str, Any]]:
         return [c for r in self.runs for c in r.checks]
-
-    def env_of(self, run_id: str) -> dict[str, Any] | None:
-        for r in self.runs:
-            if r.run_id == run_id:
-                return r.env
-        return None
 
 
 def _parse_json(text: str, path: Path, line_offset: int = 0) -> Any:
@@ -143,6 +140,8 @@ def load_run(run_dir: Path, warnings: list[str]) -> Run:
     checks = []
     for path in sorted(run_dir.glob("checks-*.jsonl")):
         checks += read_checks(path, warnings)
+    for c in checks:
+        c[RUN_KEY] = str(run_dir)
     bench_path = run_dir / "benchmarks.json"
     bench = read_benchmarks(bench_path) if bench_path.exists() else None
     if env["finished"] is None:
@@ -170,10 +169,4 @@ def load(run_dirs: list[Path], catalog: Path = CATALOG) -> Results:
             continue
         seen[key] = None
         runs.append(load_run(d, warnings))
-    ids: dict[str, Path] = {}
-    for r in runs:
-        if r.run_id in ids:
-            raise ReportError(f"{r.path / 'env.json'}: run_id {r.run_id!r} is also the run_id "
-                              f"of {ids[r.run_id]}; the same run given twice?")
-        ids[r.run_id] = r.path
     return Results(runs, read_catalog(catalog), warnings)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.load import Results
+from reports.load import RUN_KEY, Results
 from reports.schema import DTYPES, MODES, severity
 
 FAMILY_NAMES = {
@@ -250,7 +250,7 @@ def xpasses(results: Results) -> list[XPass]:
     grouped: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for c in results.checks:
         if c["verdict"] == "xpass":
-            grouped[(c["run_id"], c["nodeid"], c["spec"], c["mode"])].append(c)
+            grouped[(c[RUN_KEY], c["nodeid"], c["spec"], c["mode"])].append(c)
     out = []
     for (_, _, spec, mode), cs in sorted(grouped.items()):
         d = cs[0]["divergence"]

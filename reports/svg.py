@@ -90,25 +90,35 @@ def fmt_decade(v: float) -> str:
     return {0: "1", 1: "10", 2: "100", -1: "0.1", -2: "0.01"}.get(k, f"1e{k}")
 
 
-LEFT, RIGHT, GUTTER, ROW_H, TOP, BOTTOM = 180, 12, 30, 24, 22, 46
+RIGHT, GUTTER, ROW_H, TOP, BOTTOM = 12, 30, 24, 22, 46
+PLOT_W = 400  # the axis and both gutters; the label margin is added to the left of it
+CHAR_W = 6.4  # a generous average advance of 11px sans-serif, so labels are never cut
+
+
+def label_margin(series: Sequence[Series]) -> int:
+    """Left margin wide enough for the longest row label and its count."""
+    longest = max((len(s.label) + len(f" n={len(s.values)}") for s in series), default=10)
+    return int(min(max(12 + CHAR_W * longest, 100), 420))
 
 
 def histogram_rows(series: Sequence[Series], *, lo: float, hi: float, per_decade: int = 2,
                    pass_line: float | None = None, title: str = "", x_label: str = "",
-                   width: int = 640) -> str:
+                   plot_width: int = PLOT_W) -> str:
     """One histogram row per series on a shared log axis; bins at or beyond ``pass_line``
     are filled in the failure colour. Returns an ``<svg>`` element as text."""
+    left = label_margin(series)
+    width = left + plot_width + RIGHT
     height = TOP + ROW_H * max(len(series), 1) + BOTTOM
-    axis = LogAxis(lo, hi, LEFT + GUTTER, width - RIGHT - GUTTER)
+    axis = LogAxis(lo, hi, left + GUTTER, width - RIGHT - GUTTER)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}">',
              f'<title>{escape(title)}</title>',
-             f'<text x="{LEFT}" y="14" class="ct">{escape(title)}</text>']
+             f'<text x="{left}" y="14" class="ct">{escape(title)}</text>']
     parts += _grid(axis, height, pass_line)
     for i, s in enumerate(series):
         colour = s.colour or PALETTE[i % len(PALETTE)]
-        parts += _row(s, axis, TOP + i * ROW_H, colour, per_decade, pass_line)
+        parts += _row(s, axis, TOP + i * ROW_H, colour, per_decade, pass_line, left)
     parts += _ticks(axis, height)
     if x_label:
         parts.append(f'<text x="{(axis.x0 + axis.x1) / 2:.1f}" y="{height - 3}" '
@@ -145,12 +155,12 @@ def _ticks(axis: LogAxis, height: int) -> list[str]:
 
 
 def _row(s: Series, axis: LogAxis, y: float, colour: str, per_decade: int,
-         pass_line: float | None) -> list[str]:
+         pass_line: float | None, left: int) -> list[str]:
     under, counts, over = bin_counts(s.values, axis.lo, axis.hi, per_decade)
     n = under + sum(counts) + over
     peak = max([under, over, *counts, 1])
     bar_h = ROW_H - 6
-    out = [f'<text x="{LEFT - 6}" y="{y + ROW_H / 2 + 4:.1f}" text-anchor="end" class="rl">'
+    out = [f'<text x="{left - 6}" y="{y + ROW_H / 2 + 4:.1f}" text-anchor="end" class="rl">'
            f'{escape(s.label)} <tspan class="rn">n={n}</tspan></text>',
            f'<line x1="{axis.x0 - GUTTER}" y1="{y + ROW_H - 2}" x2="{axis.x1 + GUTTER}" '
            f'y2="{y + ROW_H - 2}" stroke="#bbb" stroke-width="0.5"/>']

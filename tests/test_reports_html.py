@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import html, model
+from reports import details, html, model
 from reports.__main__ import main
 from reports.load import load
 from reports.schema import ReportError
@@ -119,6 +119,25 @@ def test_failure_without_a_finite_ratio_shows_infinity(tmp_path):
     summary = model.summarize_mode("forward", [syn.check_record("r", "act.softmax"), rec])
     assert summary.verdict == "fail" and math.isinf(summary.ratio)
     assert summary.ratio_text == "∞"
+
+
+def test_failures_per_run_and_repeated_exceptions_once(tmp_path):
+    # Two machines' runs, both named "torch", fail the same test: two failures, not one.
+    fail = syn.as_failure(syn.check_record("torch", "act.softmax"))
+    a = syn.write_run(tmp_path / "a", syn.env_record("torch"), [fail])
+    b = syn.write_run(tmp_path / "b", syn.env_record("torch"), [fail])
+    # One exception raised by three tests (two dtypes, two modes) of one spec.
+    boom = [{**syn.check_record("jax", "act.tanh", mode=m, dtype=t, backend="jax"),
+             "verdict": "error", "ratio": None, "message": "AttributeError: no attribute 'jvp'"}
+            for m, t in (("vjp", "float32"), ("vjp", "float64"), ("jvp", "float32"))]
+    c = syn.write_run(tmp_path / "c", syn.env_record("jax", backend="jax"), boom)
+    results = load([a, b, c])
+    by_op = {d.op: d for d in details.op_details(results.checks, [])}
+    assert len(by_op["act.softmax"].failures) == 2
+    (err,) = by_op["act.tanh"].failures
+    assert err.record["verdict"] == "error" and len(err.also) == 2
+    html.write_atomic(tmp_path / "r.html", html.render(results, []))
+    assert "The same exception in 2 more tests" in (tmp_path / "r.html").read_text()
 
 
 def test_report_shows_matrix_gaps_failure_and_divergence(tmp_path):

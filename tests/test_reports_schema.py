@@ -122,14 +122,14 @@ def test_env_errors_name_the_file(tmp_path):
         read_env(path)
 
 
-def test_missing_env_json_and_duplicate_runs(tmp_path):
+def test_missing_env_json_and_runs_sharing_an_id(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ReportError, match="no env.json"):
         load([tmp_path / "empty"])
-    a = syn.write_run(tmp_path / "a", syn.env_record("same-id"), [_good()])
-    b = syn.write_run(tmp_path / "b", syn.env_record("same-id"), [_good()])
-    with pytest.raises(ReportError, match="run_id 'same-id' is also the run_id"):
-        load([a, b])
+    # run_id is the run directory's name: two machines' "torch" runs may share it.
+    a = syn.write_run(tmp_path / "a", syn.env_record("torch"), [_good()])
+    b = syn.write_run(tmp_path / "b", syn.env_record("torch"), [_good()])
+    assert len(load([a, b]).runs) == 2
     assert len(load([a, a]).runs) == 1  # the same directory named twice is read once
 
 

@@ -2,6 +2,8 @@
 
 from adapters.jax.activations import ActivationOps
 from adapters.jax.adapter import JaxCore
+from adapters.jax.autodiff import AutodiffOps
+from adapters.jax.conv import ConvOps
 from adapters.jax.losses import LossOps
 from adapters.jax.normalization import NormalizationOps
 from adapters.jax.pooling import PoolingOps
@@ -9,7 +11,7 @@ from adapters.jax.regularization import RegularizationOps
 
 
 class JaxAdapter(ActivationOps, LossOps, NormalizationOps, PoolingOps, RegularizationOps,
-                 JaxCore):
+                 AutodiffOps, ConvOps, JaxCore):
     """jax.nn / jax.lax kernels, run eagerly with x64 enabled."""
 
 

@@ -4,6 +4,9 @@ JAX core has no BatchNorm, LayerNorm or LRN (those live in Flax, not a dependenc
 they are composed from ``jax.nn.standardize`` with ``algorithm="stable"`` (the two-pass
 variance; its default "fast" E[x^2] - E[x]^2 loses ~1e-3 at mean 1e6, divergences.md §0.1
 #6) and ``lax.reduce_window``. ``jax.nn.standardize`` itself is the native z-score.
+BatchNorm and LayerNorm follow Flax's numerics for half inputs: statistics and the
+normalization in float32, the result cast back (flax.linen.normalization promotes to at least
+float32), so that the composition is what a JAX user's layer computes.
 """
 
 from __future__ import annotations
@@ -23,10 +26,18 @@ def _affine(xhat: Any, gamma: Any, beta: Any) -> Any:
     return xhat * gamma + beta
 
 
+def _at_least_f32(*arrays: Any) -> tuple[Any, ...]:
+    dtype = jnp.promote_types(arrays[0].dtype, jnp.float32)
+    return tuple(a.astype(dtype) for a in arrays)
+
+
 class NormalizationOps:
     def _bn_train(self, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any,
                   eps: float, momentum: float, momentum_on: str,
                   unbiased: bool) -> tuple[Any, Any, Any]:
+        dtype = x.dtype
+        x, gamma, beta, running_mean, running_var = _at_least_f32(
+            x, gamma, beta, running_mean, running_var)
         axes = (0, *range(2, x.ndim))
         n = x.size // x.shape[1]
         mean = jnp.mean(x, axis=axes)
@@ -37,7 +48,8 @@ class NormalizationOps:
         keep, take = (1 - momentum, momentum) if momentum_on == "batch" else (
             momentum, 1 - momentum)
         stored = var * (n / (n - 1)) if unbiased else var
-        return (y, keep * running_mean + take * mean, keep * running_var + take * stored)
+        return tuple(a.astype(dtype) for a in (
+            y, keep * running_mean + take * mean, keep * running_var + take * stored))
 
     @implements("norm.batch_norm_train", composed=True)
     def batch_norm_train(self, x: Any, gamma: Any, beta: Any, running_mean: Any,
@@ -57,17 +69,22 @@ class NormalizationOps:
     @implements("norm.batch_norm_eval", composed=True)
     def batch_norm_eval(self, x: Any, gamma: Any, beta: Any, running_mean: Any,
                         running_var: Any, *, eps: float) -> Any:
+        dtype = x.dtype
+        x, gamma, beta, running_mean, running_var = _at_least_f32(
+            x, gamma, beta, running_mean, running_var)
         axes = (0, *range(2, x.ndim))
         xhat = jax.nn.standardize(x, axis=axes, mean=_channel(running_mean, x.ndim),
                                   variance=_channel(running_var, x.ndim), epsilon=eps)
-        return _affine(xhat, _channel(gamma, x.ndim), _channel(beta, x.ndim))
+        return _affine(xhat, _channel(gamma, x.ndim), _channel(beta, x.ndim)).astype(dtype)
 
     @implements("norm.layer_norm", composed=True)
     def layer_norm(self, x: Any, gamma: Any, beta: Any, *, normalized_ndim: int,
                    eps: float) -> Any:
+        dtype = x.dtype
+        x, gamma, beta = _at_least_f32(x, gamma, beta)
         axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
-        return _affine(jax.nn.standardize(x, axis=axes, epsilon=eps, algorithm="stable"),
-                       gamma, beta)
+        xhat = jax.nn.standardize(x, axis=axes, epsilon=eps, algorithm="stable")
+        return _affine(xhat, gamma, beta).astype(dtype)
 
     @implements("norm.weight_norm", composed=True)
     def weight_norm(self, v: Any, g: Any, *, axis: int | None = 0) -> Any:

@@ -2,6 +2,8 @@
 
 from adapters.tensorflow.activations import ActivationOps
 from adapters.tensorflow.adapter import TensorFlowCore
+from adapters.tensorflow.autodiff import AutodiffOps
+from adapters.tensorflow.conv import ConvOps
 from adapters.tensorflow.losses import LossOps
 from adapters.tensorflow.normalization import NormalizationOps
 from adapters.tensorflow.pooling import PoolingOps
@@ -9,7 +11,7 @@ from adapters.tensorflow.regularization import RegularizationOps
 
 
 class TensorFlowAdapter(ActivationOps, LossOps, NormalizationOps, PoolingOps, RegularizationOps,
-                        TensorFlowCore):
+                        AutodiffOps, ConvOps, TensorFlowCore):
     """tf.nn / tf.math kernels, Keras 3 layers where tf.nn has no op."""
 
 

@@ -68,11 +68,17 @@ def _ends(x: Any, kernel: Sequence[int], stride: Sequence[int], padding: Sequenc
             for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation, strict=True)]
 
 
+# Passed explicitly: tf.nn.max_pool/avg_pool leave a 5-d op's data_format attribute unset,
+# and the MaxPool3D/AvgPool3D gradient functions then fail on it (AttributeError on None).
+FORMATS = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
+
+
 def _max_valid(xp: Any, kernel: Sequence[int], stride: Sequence[int],
                dilation: Sequence[int]) -> Any:
     """VALID max pooling of channels-last xp, dilated windows included."""
     if all(d == 1 for d in dilation):
-        return tf.nn.max_pool(xp, list(kernel), list(stride), "VALID")
+        return tf.nn.max_pool(xp, list(kernel), list(stride), "VALID",
+                              data_format=FORMATS[len(kernel)])
     y = tf.nn.pool(xp, list(kernel), "MAX", strides=[1] * len(kernel), padding="VALID",
                    dilations=list(dilation))
     return y[(slice(None), *(slice(None, None, s) for s in stride), slice(None))]
@@ -84,7 +90,7 @@ def _sum_scale(x: Any, kernel: Sequence[int], stride: Sequence[int], padding: Se
     zero-padded input (which divides by prod(kernel)) times prod(kernel) / divisor."""
     ends = _ends(x, kernel, stride, padding, (1,) * len(kernel), ceil_mode)
     mean = tf.nn.avg_pool(_padded(_last(x), padding, ends, 0.0), list(kernel), list(stride),
-                          "VALID")
+                          "VALID", data_format=FORMATS[len(kernel)])
     size = math.prod(kernel)
     scale = np.full((), float(size)) if divisor is None else size / divisor
     if np.all(scale == 1):
@@ -156,7 +162,8 @@ class PoolingOps:
                              stride: Sequence[int]) -> Any:
         # sum a^2 / sum a = mean(a^2) / mean(a) over the same windows.
         def pool(v: Any) -> Any:
-            return tf.nn.avg_pool(_last(v), list(kernel), list(stride), "VALID")
+            return tf.nn.avg_pool(_last(v), list(kernel), list(stride), "VALID",
+                                  data_format=FORMATS[len(kernel)])
 
         return _first(pool(x * x) / pool(x))
 

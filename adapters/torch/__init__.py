@@ -2,6 +2,8 @@
 
 from adapters.torch.activations import ActivationOps
 from adapters.torch.adapter import TorchCore
+from adapters.torch.autodiff import AutodiffOps
+from adapters.torch.conv import ConvOps
 from adapters.torch.losses import LossOps
 from adapters.torch.normalization import NormalizationOps
 from adapters.torch.pooling import PoolingOps
@@ -9,7 +11,7 @@ from adapters.torch.regularization import RegularizationOps
 
 
 class TorchAdapter(ActivationOps, LossOps, NormalizationOps, PoolingOps, RegularizationOps,
-                   TorchCore):
+                   AutodiffOps, ConvOps, TorchCore):
     """torch.nn.functional kernels (torch.nn modules where the functional API has none)."""
 
 

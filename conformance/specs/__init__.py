@@ -2,6 +2,8 @@
 
 from conformance.specs import (
     activations,  # noqa: F401
+    autodiff,  # noqa: F401
+    conv,  # noqa: F401
     losses,  # noqa: F401
     normalization,  # noqa: F401
     pooling,  # noqa: F401

@@ -6,9 +6,11 @@ the Jacobian r (I - 1 1^T / n - xhat xhat^T / n), nearly zero on seeds close to 
 Kernels compute these derivatives in one of two ways: a fused backward formula from the saved
 statistics (torch's batch/layer/weight-norm kernels: the projection form) or reverse / forward
 mode through the composition (Keras, JAX, torch's forward AD and composed ops). Their
-rounding errors differ, so each function below evaluates both in the tested dtype and
-returns, element by element, the one farther from the same formula in extended precision:
-the naive error a kernel is held to is the larger of the two textbook errors.
+rounding errors differ, and so do the orders in which kernels evaluate them: every element of
+a normalized group is built from the same group sums, whose rounding a kernel may spread
+anywhere in the group. So each function below evaluates both forms in the tested dtype and
+returns values whose error at an element is the largest error either form makes in that
+element's group (normalized group, weight slice, row): the naive error a kernel is held to.
 """
 
 from __future__ import annotations
@@ -18,18 +20,26 @@ from typing import Any
 
 import numpy as np
 
+from adapters.numpy_dtypes import machine_eps
+
 Arrays = list[np.ndarray]
 
 
 def _worse(formula_a: Callable[..., Arrays], formula_b: Callable[..., Arrays],
-           arrays: Arrays, *params: Any) -> Arrays:
-    """Per element, the value of a or b (in the arrays' dtype) with the larger deviation from
-    formula a in extended precision (np.longdouble: 11 more bits than float64 on x86)."""
+           arrays: Arrays, *params: Any, groups: list[tuple[int, ...] | None]) -> Arrays:
+    """Values whose error is, per element, the larger of the errors formulas a and b make in
+    the arrays' dtype, against formula a in extended precision (np.longdouble: 11 more bits
+    than float64 on x86), maximised over ``groups[k]`` (axes of output k) when given."""
     low_a = formula_a(*arrays, *params)
     low_b = formula_b(*arrays, *params)
     ref = formula_a(*[np.asarray(a, dtype=np.longdouble) for a in arrays], *params)
-    return [np.where(_deviation(a, r) >= _deviation(b, r), a, b)
-            for a, b, r in zip(low_a, low_b, ref, strict=True)]
+    out = []
+    for a, b, r, axes in zip(low_a, low_b, ref, groups, strict=True):
+        dev = np.maximum(_deviation(a, r), _deviation(b, r))
+        if axes:
+            dev = np.max(dev, axis=axes, keepdims=True)
+        out.append(np.asarray(np.where(dev >= 0, r + dev, np.nan), dtype=np.float64))
+    return out
 
 
 def _deviation(low: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -105,7 +115,8 @@ def _affine_derivative(mode: str, x: np.ndarray, gamma: np.ndarray, seeds: Array
     fused = _affine(_xhat_projection, mode)
     composed = _affine(_xhat_reverse if mode == "vjp" else _xhat_forward, mode)
     arrays = [x, gamma, seeds[0]] if mode == "vjp" else [x, gamma, *seeds]
-    return _worse(fused, composed, arrays, axes, pshape, eps)
+    groups = [axes, None, None] if mode == "vjp" else [axes]
+    return _worse(fused, composed, arrays, axes, pshape, eps, groups=groups)
 
 
 def bn(mode: str, args: Arrays, kwargs: dict[str, Any], outs: Arrays, seeds: Arrays) -> Arrays:
@@ -163,7 +174,8 @@ def standardize(mode: str, args: Arrays, kwargs: dict[str, Any], outs: Arrays,
     axes = tuple(sorted({a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}))
     composed = _std_reverse if mode == "vjp" else _std_forward
     return _worse(lambda s, x_, y: [_xhat_projection(s, x_, axes, eps)],
-                  lambda s, x_, y: [composed(s, x_, y, axes, eps)], [seeds[0], x, outs[0]])
+                  lambda s, x_, y: [composed(s, x_, y, axes, eps)], [seeds[0], x, outs[0]],
+                  groups=[axes])
 
 
 # --- weight norm: w = g v / |v| per slice ----------------------------------------------------
@@ -215,7 +227,9 @@ def _wn_composition(mode: str, axis: int | None) -> Callable[..., Arrays]:
 def weight_norm(mode: str, args: Arrays, kwargs: dict[str, Any], outs: Arrays,
                 seeds: Arrays) -> Arrays:
     axis = kwargs["axis"]
-    return _worse(_wn_projection(mode, axis), _wn_composition(mode, axis), [*args, *seeds])
+    others, _ = _slices(args[0], axis)
+    return _worse(_wn_projection(mode, axis), _wn_composition(mode, axis), [*args, *seeds],
+                  groups=[others, None] if mode == "vjp" else [others])
 
 
 # --- cosine norm: y = (x w^T) / (|x| |w|^T) ----------------------------------------------------
@@ -271,4 +285,48 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def cosine(mode: str, args: Arrays, kwargs: dict[str, Any], outs: Arrays,
            seeds: Arrays) -> Arrays:
-    return _worse(_cos_quotient(mode), _cos_unit(mode), [*args, outs[0], *seeds])
+    # A row of dx (dw) shares its sums over the outputs; the JVP's elements share nothing.
+    return _worse(_cos_quotient(mode), _cos_unit(mode), [*args, outs[0], *seeds],
+                  groups=[(1,), (1,)] if mode == "vjp" else [None])
+
+
+# --- LRN: y = x * b^-beta, b = k + alpha / size * (window sum of x^2) ---------------------------
+
+def _window(a: np.ndarray, size: int, transpose: bool) -> np.ndarray:
+    """Sums over the channel window [c - size//2, c + (size-1)//2] (zero padded), or over
+    its transpose [c - (size-1)//2, c + size//2]."""
+    lo, hi = size // 2, (size - 1) // 2
+    pad = [(0, 0)] * a.ndim
+    pad[1] = (hi, lo) if transpose else (lo, hi)
+    p = np.pad(a, pad)
+    c = a.shape[1]
+    return sum(p[:, j:j + c] for j in range(1, size)) + p[:, 0:c]
+
+
+def _lrn_terms(mode: str, x: np.ndarray, seed: np.ndarray, size: int, alpha: float,
+               beta: float, k: float) -> tuple[np.ndarray, np.ndarray]:
+    """The two terms of the derivative, through x directly and through b."""
+    scale = _k(alpha / size, x)
+    b = _k(k, x) + scale * _window(x * x, size, transpose=False)
+    b_pow = b ** _k(-beta, x)
+    first = seed * b_pow
+    if mode == "jvp":
+        u_b = scale * _window(_k(2, x) * x * seed, size, transpose=False)
+        return first, _k(-beta, x) * x * (b_pow / b) * u_b
+    g_b = _k(-beta, x) * seed * x * (b_pow / b)
+    return first, _k(2, x) * x * scale * _window(g_b, size, transpose=True)
+
+
+def lrn(mode: str, args: Arrays, kwargs: dict[str, Any], outs: Arrays, seeds: Arrays) -> Arrays:
+    """The chain rule's two terms summed in the tested dtype; the naive error is the larger
+    of that evaluation's error and eps (|first| + |second|), the rounding of the final sum
+    alone: the terms cancel where the derivative changes sign (alpha x^2 (2 beta - 1) ~ k)."""
+    x, seed = args[0], seeds[0]
+    first, second = _lrn_terms(mode, x, seed, **kwargs)
+    hi = [np.asarray(a, dtype=np.longdouble) for a in (x, seed)]
+    ref = sum(_lrn_terms(mode, *hi, **kwargs))
+    low = np.asarray(first + second, dtype=np.longdouble)
+    bound = machine_eps(x.dtype.name) * (np.abs(np.asarray(first, np.longdouble))
+                                         + np.abs(np.asarray(second, np.longdouble)))
+    dev = np.where(np.isfinite(low), np.maximum(np.abs(low - ref), bound), np.nan)
+    return [np.asarray(ref + dev, dtype=np.float64)]

@@ -43,6 +43,9 @@ SPREAD_EXP = (-6, 2)
 NONZERO_GAP = 2.0**-3
 MAX_COS = 0.96875
 
+# Four shapes per op instead of the default six: eager JAX compiles every primitive per shape
+# and dtype, and the composed normalizations have ~10 primitives each.
+MENU = 4
 # Eps as powers of two (exact in every dtype, including a float32-stored attribute).
 EPS = S.eps_values(-16, -2)
 MOMENTUM = S.dyadic(0.0, 1.0)
@@ -79,7 +82,7 @@ def _groups(d: st.DrawFn, shape: tuple[int, ...],
 
 def _bn_shapes() -> st.SearchStrategy[tuple[int, ...]]:
     # min_side 2: n = N * prod(spatial) > 1, which the unbiased running variance needs.
-    return S.shapes(2, 4, 2, 4)
+    return S.shapes(2, 4, 2, 4, menu=MENU)
 
 
 def _bn_args(d: st.DrawFn, *, near_batch: bool) -> tuple[np.ndarray, ...]:
@@ -129,7 +132,7 @@ def _layer_norm(dtype: str) -> st.SearchStrategy[Case]:
     def draw(d: st.DrawFn) -> Case:
         # Sides >= 2: a one-element group has output beta and d/dx identically 0, which
         # kernels compute as a difference of equal terms (rounding noise against an exact 0).
-        shape = d(S.shapes(1, 4, 2, 4))
+        shape = d(S.shapes(1, 4, 2, 4, menu=MENU))
         k = d(st.integers(1, len(shape)))
         x, _, _ = _groups(d, shape, tuple(range(len(shape) - k, len(shape))))
         trailing = shape[len(shape) - k:]
@@ -151,7 +154,7 @@ def _weight_norm(where: str):
         def draw(d: st.DrawFn) -> Case:
             # Sides >= 2: every slice has >= 2 elements (a one-element slice gives
             # w = g * sign(v), whose d/dv is identically 0: noise against an exact 0).
-            shape = d(S.shapes(3 if where == "inner" else 2, 4, 2, 4))
+            shape = d(S.shapes(3 if where == "inner" else 2, 4, 2, 4, menu=MENU))
             nd = len(shape)
             v = d(S.away_from(S.arrays(shape, -4.0, 4.0), [0.0], NONZERO_GAP))
             # Negative axes included: the oracle's -1 is the last axis (torch's dim=-1 would
@@ -195,7 +198,7 @@ def _axes(ndim: int) -> st.SearchStrategy[Any]:
 def _standardize(dtype: str) -> st.SearchStrategy[Case]:
     @st.composite
     def draw(d: st.DrawFn) -> Case:
-        shape = d(S.shapes(1, 3, 2, 5))
+        shape = d(S.shapes(1, 3, 2, 5, menu=MENU))
         axis = d(_axes(len(shape)))
         reduced = (axis,) if isinstance(axis, int) else axis
         x, _, _ = _groups(d, shape, tuple(sorted({a % len(shape) for a in reduced})))
@@ -208,7 +211,7 @@ def _lrn(sizes: list[int], ndim: int):
     def inputs(dtype: str) -> st.SearchStrategy[Case]:
         @st.composite
         def draw(d: st.DrawFn) -> Case:
-            x = d(S.arrays(d(S.shapes(ndim, ndim, 1, 6)), -4.0, 4.0))
+            x = d(S.arrays(d(S.shapes(ndim, ndim, 1, 6, menu=MENU)), -4.0, 4.0))
             size = d(st.sampled_from(sizes))
             # alpha = size * a dyadic: TensorFlow takes alpha / size as a float32 attribute,
             # exact only when alpha / size is dyadic. k >= 1 keeps the base >= 1 (no
@@ -242,9 +245,12 @@ register(
     OpSpec("norm.standardize", N.standardize, _standardize, grad_wrt=(0,),
            naive_derivative=D.standardize),
     OpSpec("norm.lrn/nchw", N.lrn, _lrn([1, 3, 5, 7], 4), grad_wrt=(0,),
-           notes="NCHW, odd window sizes (AlexNet: 5), expressible in every framework"),
+           notes="NCHW, odd window sizes (AlexNet: 5), expressible in every framework",
+           naive_derivative=D.lrn),
     OpSpec("norm.lrn/nchw_even_size", N.lrn, _lrn([2, 4, 6], 4), grad_wrt=(0,),
-           notes="torch's asymmetric window [c - size//2, c + (size-1)//2]"),
+           notes="torch's asymmetric window [c - size//2, c + (size-1)//2]",
+           naive_derivative=D.lrn),
     OpSpec("norm.lrn/ncl", N.lrn, _lrn([1, 3, 5, 7], 3), grad_wrt=(0,),
-           notes="(N, C, L) input: torch takes another path (avg_pool2d, not avg_pool3d)"),
+           notes="(N, C, L) input: torch takes another path (avg_pool2d, not avg_pool3d)",
+           naive_derivative=D.lrn),
 )

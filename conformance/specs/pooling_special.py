@@ -36,14 +36,15 @@ from oracle import pooling as P
 from oracle import pooling_special as PS
 
 STOCHASTIC_KEYS = ("kernel", "stride")
-STOCHASTIC_MENU = menu(1, 2, padding=False) + menu(2, 3, padding=False)
 # Picks per window in the statistical check. Activations lie in [1, 4] (below), so with at
 # most 9 slots every p_i >= 1 / (1 + 8 * 4) and every expected count >= 2048 / 33 > 60:
 # the chi-square approximation of the Pearson statistic holds well into its tail.
 REPLICAS = 2048
-# Distinct k/32 in [1, 4] (k = 32..128): exact in every dtype, so each pick identifies its
-# slot; the values' spread gives unequal probabilities.
+# Distinct k/32 in [1, 4] (k = 32..128, 97 values): exact in every dtype, so each pick
+# identifies its slot; the values' spread gives unequal probabilities.
 STOCHASTIC_GRID = range(32, 129)
+STOCHASTIC_MENU = (menu(1, 2, padding=False, max_size=len(STOCHASTIC_GRID))
+                   + menu(2, 3, padding=False, max_size=len(STOCHASTIC_GRID)))
 UNPOOL_MENU = (menu(1, 2, ceil=True, stride_ge_kernel=True)
                + menu(2, 3, ceil=True, stride_ge_kernel=True)
                + menu(3, 2, ceil=True, stride_ge_kernel=True))

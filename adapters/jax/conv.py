@@ -1,0 +1,98 @@
+"""JAX mappings of the ``conv`` family: ``lax.conv_general_dilated`` on the oracle's layouts.
+
+``dimension_numbers`` names the canonical layouts directly (NCH/OIH, NCHW/OIHW,
+NCDHW/OIDHW), so nothing is transposed. Padding: 'valid' -> 'VALID', 'same' -> 'SAME'
+(floor(total/2) before: the oracle's split, divergences.md §7), ints -> explicit pairs.
+
+Transposed convolution: ``lax.conv_transpose`` is conv_general_dilated with
+``lhs_dilation = stride`` on a flipped kernel, but it has no ``feature_group_count``; this
+mapping makes that same call itself, so groups work: the input is dilated by the stride,
+padded by d(k-1) - p before and d(k-1) - p + output_padding after (negative = cropped),
+and correlated with the kernel flipped spatially and with I and O swapped inside each group
+(the "flip rule" of §7.1: without the flip, JAX's transposed conv is not torch's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.base import implements
+from adapters.jax._lazy import jnp, lax
+
+# The notes' edge kernel as the catalog writes it (rows top to bottom).
+EDGE_KERNEL = ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (-1.0, -1.0, -1.0))
+LAYOUTS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"),
+           3: ("NCDHW", "OIDHW", "NCDHW")}
+
+
+def as_tuple(v: int | Sequence[int], r: int) -> tuple[int, ...]:
+    return (int(v),) * r if isinstance(v, int) else tuple(int(i) for i in v)
+
+
+def lax_padding(padding: Any, r: int) -> Any:
+    if isinstance(padding, str):
+        return padding.upper()
+    return [(p, p) for p in as_tuple(padding, r)]
+
+
+def add_bias(y: Any, b: Any) -> Any:
+    return y if b is None else y + b.reshape((1, -1) + (1,) * (y.ndim - 2))
+
+
+def conv(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any, groups: int) -> Any:
+    r = x.ndim - 2
+    y = lax.conv_general_dilated(
+        x, w, window_strides=as_tuple(stride, r), padding=lax_padding(padding, r),
+        rhs_dilation=as_tuple(dilation, r), feature_group_count=groups,
+        dimension_numbers=LAYOUTS[r])
+    return add_bias(y, b)
+
+
+class ConvOps:
+    @implements("conv.conv1d")
+    def conv1d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
+               dilation: Any = 1, groups: int = 1) -> Any:
+        return conv(x, w, b, stride, padding, dilation, groups)
+
+    @implements("conv.conv2d")
+    def conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
+               dilation: Any = 1, groups: int = 1) -> Any:
+        return conv(x, w, b, stride, padding, dilation, groups)
+
+    @implements("conv.conv3d")
+    def conv3d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
+               dilation: Any = 1, groups: int = 1) -> Any:
+        return conv(x, w, b, stride, padding, dilation, groups)
+
+    @implements("conv.conv_transpose2d")
+    def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
+                         padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
+                         groups: int = 1) -> Any:
+        s, p = as_tuple(stride, 2), as_tuple(padding, 2)
+        op, d = as_tuple(output_padding, 2), as_tuple(dilation, 2)
+        c_in, c_out_g = w.shape[0], w.shape[1]
+        k = w.shape[2:]
+        # (I, O/g, k) -> (g, I/g, O/g, k) -> (g, O/g, I/g, k) -> (O, I/g, k), flipped.
+        wt = w.reshape((groups, c_in // groups, c_out_g) + k).transpose(0, 2, 1, 3, 4)
+        wt = jnp.flip(wt.reshape((groups * c_out_g, c_in // groups) + k), axis=(2, 3))
+        pads = [(di * (ki - 1) - pi, di * (ki - 1) - pi + oi)
+                for ki, pi, oi, di in zip(k, p, op, d, strict=True)]
+        y = lax.conv_general_dilated(x, wt, window_strides=(1, 1), padding=pads,
+                                     lhs_dilation=s, rhs_dilation=d,
+                                     feature_group_count=groups, dimension_numbers=LAYOUTS[2])
+        return add_bias(y, b)
+
+    @implements("conv.depthwise2d")
+    def depthwise_conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
+                         padding: Any = 0, dilation: Any = 1) -> Any:
+        # Depthwise: feature_group_count = C_in, w (C*mult, 1, kH, kW) as OIHW.
+        return conv(x, w, b, stride, padding, dilation, x.shape[1])
+
+    @implements("conv.edge_detect", composed=True)
+    def edge_detect(self, image: Any) -> Any:
+        # No edge-detection op: a convolution with the constant kernel, no padding.
+        k = jnp.asarray(EDGE_KERNEL, dtype=image.dtype)[None, None]
+        if image.ndim == 2:
+            return conv(image[None, None], k, None, 1, 0, 1, 1)[0, 0]
+        return conv(image, k, None, 1, 0, 1, 1)

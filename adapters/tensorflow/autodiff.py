@@ -1,0 +1,111 @@
+"""TensorFlow mappings of the ``ad`` family: tf.autodiff.ForwardAccumulator (forward mode,
+built by transposing each op's registered gradient), GradientTape (reverse mode) and nested
+tapes (tape.jacobian of a gradient) for the Hessian, on tf.math / tf.nn ops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from adapters.base import implements
+from adapters.tensorflow._lazy import tf
+
+# Catalog op name -> tf.math function name.
+_ARITH = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide", "pow": "pow",
+          "maximum": "maximum", "minimum": "minimum", "neg": "negative",
+          "reciprocal": "reciprocal"}
+_FUNCTIONS = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tanh": "tanh",
+              "sigmoid": "sigmoid", "sqrt": "sqrt", "abs": "abs"}
+
+
+def _function(fn: str, coeffs: Sequence[float] | None) -> Callable[[Any], Any]:
+    if fn == "polynomial":
+        return lambda x: _horner(x, coeffs or ())
+    if fn == "relu":
+        return tf.nn.relu
+    if fn in ("max", "min"):  # ties: the gradient (and so the tangent) is split evenly
+        return lambda x: getattr(tf.math, f"reduce_{fn}")(x, axis=-1)
+    return getattr(tf.math, _FUNCTIONS[fn])
+
+
+def _horner(x: Any, coeffs: Sequence[float]) -> Any:
+    r = tf.fill(tf.shape(x), tf.constant(coeffs[-1], dtype=x.dtype))
+    for c in reversed(coeffs[:-1]):
+        r = r * x + c
+    return r
+
+
+def _forward(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
+             ) -> tuple[Any, Any]:
+    """(f(*primals), J tangents) by ForwardAccumulator; a constant output has tangent 0."""
+    with tf.autodiff.ForwardAccumulator(primals=list(primals), tangents=list(tangents)) as acc:
+        out = f(*primals)
+    return out, acc.jvp(out, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+
+def _mlp_loss(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any) -> Any:
+    h = tf.math.tanh(tf.linalg.matmul(x, w1, transpose_b=True) + b1)
+    z = tf.linalg.matmul(h, w2, transpose_b=True) + b2
+    return -tf.math.reduce_sum(t * tf.nn.log_softmax(z, axis=1), axis=1)
+
+
+def _hessian(f: Callable[[Any], Any], x: Any) -> Any:
+    """tape.jacobian of the tape gradient: reverse over reverse."""
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = f(x)
+        g = inner.gradient(y, x)
+    return outer.jacobian(g, x)
+
+
+class AutodiffOps:
+    UNSUPPORTED = {
+        "ad.numeric_diff": "TensorFlow has no finite-difference op for a direction: "
+                           "tf.test.compute_gradient (a test utility) returns a central-"
+                           "difference Jacobian along the coordinate axes only, with the "
+                           "steps and the quotient taken in NumPy",
+    }
+
+    @implements("ad.dual_arith")
+    def dual_arith(self, x: Any, x_dot: Any, y: Any = None, y_dot: Any = None, *,
+                   op: str) -> Any:
+        f = getattr(tf.math, _ARITH[op])
+        if y is None:
+            return _forward(f, [x], [x_dot])
+        return _forward(f, [x, y], [x_dot, y_dot])
+
+    @implements("ad.dual_functions")
+    def dual_functions(self, x: Any, x_dot: Any, *, fn: str,
+                       coeffs: Sequence[float] | None = None) -> Any:
+        return _forward(_function(fn, coeffs), [x], [x_dot])
+
+    @implements("ad.jvp")
+    def mlp_jvp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, *tangents: Any
+                ) -> Any:
+        return _forward(lambda *p: _mlp_loss(*p, t), [x, w1, b1, w2, b2], tangents)
+
+    @implements("ad.vjp")
+    def mlp_vjp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, g: Any) -> Any:
+        params = [x, w1, b1, w2, b2]
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            loss = _mlp_loss(*params, t)
+        return tuple(tape.gradient(loss, params, output_gradients=g))
+
+    @implements("ad.hessian/logsumexp")
+    def hessian_logsumexp(self, x: Any, A: Any) -> Any:
+        def f(v: Any) -> Any:
+            z = tf.linalg.matvec(A, v)
+            return tf.math.reduce_logsumexp(z) + tf.math.reduce_sum(v * v) / 2
+
+        return _hessian(f, x)
+
+    @implements("ad.hessian/rosenbrock")
+    def hessian_rosenbrock(self, x: Any, *, a: float, b: float) -> Any:
+        def f(v: Any) -> Any:
+            head, tail = v[:-1], v[1:]
+            return tf.math.reduce_sum(b * (tail - head * head) ** 2 + (a - head) ** 2)
+
+        return _hessian(f, x)

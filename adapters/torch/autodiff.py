@@ -1,0 +1,80 @@
+"""torch mappings of the ``ad`` family: torch's own forward mode (torch.func.jvp, i.e. the
+forward-AD formulas of each kernel), reverse mode (torch.autograd.grad) and
+torch.func.hessian (forward-over-reverse), on the framework's own ops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from adapters.base import implements
+from adapters.torch._lazy import F, torch
+
+# Catalog op name -> torch function name (the same kernels as the Python operators).
+_ARITH = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "pow": "pow",
+          "maximum": "maximum", "minimum": "minimum", "neg": "neg", "reciprocal": "reciprocal"}
+
+
+def _function(fn: str, coeffs: Sequence[float] | None) -> Callable[[Any], Any]:
+    if fn == "polynomial":
+        return lambda x: _horner(x, coeffs or ())
+    if fn == "max":
+        return lambda x: torch.amax(x, dim=-1)  # ties: amax splits the tangent evenly
+    if fn == "min":
+        return lambda x: torch.amin(x, dim=-1)
+    return getattr(torch, fn)  # exp log sin cos tanh sigmoid sqrt abs relu
+
+
+def _horner(x: Any, coeffs: Sequence[float]) -> Any:
+    r = torch.full_like(x, coeffs[-1])
+    for c in reversed(coeffs[:-1]):
+        r = r * x + c
+    return r
+
+
+def _mlp_loss(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any) -> Any:
+    h = torch.tanh(F.linear(x, w1, b1))
+    return -(t * F.log_softmax(F.linear(h, w2, b2), dim=1)).sum(dim=1)
+
+
+class AutodiffOps:
+    UNSUPPORTED = {
+        "ad.numeric_diff": "torch has no public finite-difference op: torch.autograd.gradcheck "
+                           "computes a numerical Jacobian internally but only asserts "
+                           "(get_numerical_jacobian is no longer public)",
+    }
+
+    @implements("ad.dual_arith")
+    def dual_arith(self, x: Any, x_dot: Any, y: Any = None, y_dot: Any = None, *,
+                   op: str) -> Any:
+        f = getattr(torch, _ARITH[op])
+        if y is None:
+            return torch.func.jvp(f, (x,), (x_dot,))
+        return torch.func.jvp(f, (x, y), (x_dot, y_dot))
+
+    @implements("ad.dual_functions")
+    def dual_functions(self, x: Any, x_dot: Any, *, fn: str,
+                       coeffs: Sequence[float] | None = None) -> Any:
+        return torch.func.jvp(_function(fn, coeffs), (x,), (x_dot,))
+
+    @implements("ad.jvp")
+    def mlp_jvp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, *tangents: Any
+                ) -> Any:
+        return torch.func.jvp(lambda *p: _mlp_loss(*p, t), (x, w1, b1, w2, b2), tangents)
+
+    @implements("ad.vjp")
+    def mlp_vjp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, g: Any) -> Any:
+        params = [p.detach().requires_grad_(True) for p in (x, w1, b1, w2, b2)]
+        return torch.autograd.grad(_mlp_loss(*params, t), params, g)
+
+    @implements("ad.hessian/logsumexp")
+    def hessian_logsumexp(self, x: Any, A: Any) -> Any:
+        return torch.func.hessian(lambda v: torch.logsumexp(A @ v, 0) + (v * v).sum() / 2)(x)
+
+    @implements("ad.hessian/rosenbrock")
+    def hessian_rosenbrock(self, x: Any, *, a: float, b: float) -> Any:
+        def f(v: Any) -> Any:
+            head, tail = v[:-1], v[1:]
+            return (b * (tail - head * head) ** 2 + (a - head) ** 2).sum()
+
+        return torch.func.hessian(f)(x)

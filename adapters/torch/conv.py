@@ -1,0 +1,87 @@
+"""torch mappings of the ``conv`` family: torch.nn.functional convolution kernels.
+
+torch's layouts are the oracle's (NC*, OI*; transposed weights (I, O/groups, *k)), so
+tensors pass through unchanged. Padding: ints and tuples (symmetric) and 'valid' pass
+through; 'same' passes through at stride 1 (torch pads an even kernel's extra element
+after, the oracle's split), but F.conv* rejects 'same' with stride > 1, so there the
+oracle's split (floor(total/2) before, the rest after; divergences.md §7) is applied with
+F.pad and the convolution runs unpadded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.base import implements
+from adapters.torch._lazy import F, torch
+
+# The notes' edge kernel as the catalog writes it (rows top to bottom).
+EDGE_KERNEL = ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (-1.0, -1.0, -1.0))
+
+
+def as_tuple(v: int | Sequence[int], r: int) -> tuple[int, ...]:
+    return (int(v),) * r if isinstance(v, int) else tuple(int(i) for i in v)
+
+
+def same_pads(sizes: Sequence[int], k: Sequence[int], s: Sequence[int],
+              d: Sequence[int]) -> list[tuple[int, int]]:
+    """(before, after) per axis of TF/torch 'same': total max((ceil(n/s)-1)s + d(k-1) + 1 - n,
+    0), floor(total/2) before."""
+    totals = [max((-(-n // si) - 1) * si + di * (ki - 1) + 1 - n, 0)
+              for n, ki, si, di in zip(sizes, k, s, d, strict=True)]
+    return [(t // 2, t - t // 2) for t in totals]
+
+
+def _conv(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
+          groups: int) -> Any:
+    r = x.ndim - 2
+    s, d = as_tuple(stride, r), as_tuple(dilation, r)
+    kernel = getattr(F, f"conv{r}d")
+    if padding == "same" and max(s) > 1:
+        pads = same_pads(x.shape[2:], w.shape[2:], s, d)
+        x = F.pad(x, [q for lo_hi in reversed(pads) for q in lo_hi])
+        padding = 0
+    pad = padding if isinstance(padding, str) else as_tuple(padding, r)
+    return kernel(x, w, b, stride=s, padding=pad, dilation=d, groups=groups)
+
+
+class ConvOps:
+    @implements("conv.conv1d")
+    def conv1d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
+               dilation: Any = 1, groups: int = 1) -> Any:
+        return _conv(x, w, b, stride, padding, dilation, groups)
+
+    @implements("conv.conv2d")
+    def conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
+               dilation: Any = 1, groups: int = 1) -> Any:
+        return _conv(x, w, b, stride, padding, dilation, groups)
+
+    @implements("conv.conv3d")
+    def conv3d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
+               dilation: Any = 1, groups: int = 1) -> Any:
+        return _conv(x, w, b, stride, padding, dilation, groups)
+
+    @implements("conv.conv_transpose2d")
+    def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
+                         padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
+                         groups: int = 1) -> Any:
+        # Same semantics and weight layout as the oracle (the adjoint of conv2d).
+        return F.conv_transpose2d(x, w, b, stride=as_tuple(stride, 2),
+                                  padding=as_tuple(padding, 2),
+                                  output_padding=as_tuple(output_padding, 2), groups=groups,
+                                  dilation=as_tuple(dilation, 2))
+
+    @implements("conv.depthwise2d")
+    def depthwise_conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
+                         padding: Any = 0, dilation: Any = 1) -> Any:
+        # Depthwise = groups = C_in; w (C*mult, 1, kH, kW) is torch's layout for it.
+        return _conv(x, w, b, stride, padding, dilation, x.shape[1])
+
+    @implements("conv.edge_detect", composed=True)
+    def edge_detect(self, image: Any) -> Any:
+        # No edge-detection op: F.conv2d with the constant kernel, no padding, stride 1.
+        k = torch.tensor(EDGE_KERNEL, dtype=image.dtype, device=image.device)[None, None]
+        if image.ndim == 2:
+            return F.conv2d(image[None, None], k)[0, 0]
+        return F.conv2d(image, k)

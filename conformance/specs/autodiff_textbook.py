@@ -1,0 +1,86 @@
+"""Textbook derivative formulas of the ``ad`` family: what the frameworks' forward- and
+reverse-mode rules evaluate in the tested dtype (registry.OpSpec.naive_derivative).
+
+The ad specs' outputs are themselves derivatives (they have no ``grad_wrt``), so their hook
+is called in mode "forward" with no seeds and returns every output (value and derivative) as
+the kernels' formula gives it in the dtype; ``outs`` are the oracle's outputs in the dtype
+(and one ulp above and below). Why they are needed: the rules differentiate tanh, sigmoid
+and log_softmax from their saved outputs (tanh' = 1 - y^2, sigmoid' = y (1 - y), the
+log_softmax JVP u - sum(exp(y) u)), which cancel where the function saturates or a class
+dominates, while the oracle's dual numbers differentiate stable formulations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from oracle import autodiff as AD
+from oracle.activations import log_softmax
+
+
+def from_output(fn: str, dydx: Callable[[Any], Any]) -> Callable[..., list]:
+    """f(x + x' d) with f' taken from the output y: tanh_backward / sigmoid_backward in
+    torch, TanhGrad / SigmoidGrad in TF, the (1 + y)(1 - y) and y (1 - y) JVP rules of JAX."""
+
+    def naive(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
+        x, x_dot = args[0], args[1]
+        return [AD.dual_functions(x, x_dot, fn=fn).value, x_dot * dydx(outs[0])]
+
+    return naive
+
+
+def blend(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
+    """torch's forward formula for maximum/minimum (tools/autograd/derivatives.yaml):
+    y' + w (x' - y'), w = 1 where x wins, 1/2 at a tie, 0 where y wins. It is exact only up
+    to the rounding of max(|x'|, |y'|): a small winning tangent beside a large losing one
+    comes out inexact (x' = 6e-303, y' = 1 gives 0)."""
+    x, x_dot, y, y_dot = args
+    op = kwargs["op"]
+    wins = np.greater(x, y) if op == "maximum" else np.less(x, y)
+    w = np.where(x == y, 0.5, wins.astype(np.float64)).astype(x.dtype)
+    return [AD.dual_arith(x, x_dot, y, y_dot, op=op).value, y_dot + w * (x_dot - y_dot)]
+
+
+TEXTBOOK: dict[str, Callable[..., list]] = {
+    "tanh": from_output("tanh", lambda y: 1 - y * y),
+    "sigmoid": from_output("sigmoid", lambda y: y * (1 - y)),
+    "maximum": blend, "minimum": blend,
+}
+
+
+def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # ml_dtypes' bfloat16 matmul returns float32: back to the dtype, as a kernel stores it.
+    return np.matmul(a, b).astype(a.dtype)
+
+
+def _mlp_forward(x: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> tuple[Any, Any]:
+    """(h, y): the hidden activation and the log-softmax output, each rounded to the dtype."""
+    h = np.tanh(_mm(x, w1.T) + b1)
+    return h, np.asarray(log_softmax(_mm(h, w2.T) + b2, axis=1))
+
+
+def mlp_jvp(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
+    """(loss, J u) of ``mlp_loss`` by the chain rule with the output-based rules:
+    dh = (1 - h^2) (dx W1^T + x dW1^T + db1), dz = dh W2^T + h dW2^T + db2,
+    dy = dz - sum(exp(y) dz), d loss = -sum(t dy)."""
+    x, w1, b1, w2, b2, t, dx, dw1, db1, dw2, db2 = args
+    h, y = _mlp_forward(x, w1, b1, w2, b2)
+    dh = (1 - h * h) * (_mm(dx, w1.T) + _mm(x, dw1.T) + db1)
+    dz = _mm(dh, w2.T) + _mm(h, dw2.T) + db2
+    dy = dz - np.sum(np.exp(y) * dz, axis=1, keepdims=True)
+    return [-np.sum(t * y, axis=1), -np.sum(t * dy, axis=1)]
+
+
+def mlp_vjp(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
+    """g^T J of ``mlp_loss`` by backpropagation with the output-based rules:
+    dy = -g t, dz = dy - exp(y) sum(dy), dW2 = dz^T h, db2 = sum_n dz, dh = dz W2,
+    da = (1 - h^2) dh, dW1 = da^T x, db1 = sum_n da, dx = da W1."""
+    x, w1, b1, w2, b2, t, g = args
+    h, y = _mlp_forward(x, w1, b1, w2, b2)
+    dy = -(g[:, None] * t)
+    dz = dy - np.exp(y) * np.sum(dy, axis=1, keepdims=True)
+    da = (1 - h * h) * _mm(dz, w2)
+    return [_mm(da, w1), _mm(da.T, x), np.sum(da, axis=0), _mm(dz.T, h), np.sum(dz, axis=0)]
