@@ -25,6 +25,8 @@ class TorchCore(Adapter):
             if not torch.cuda.is_available():
                 raise AdapterError(f"device {req!r} requested but torch sees no CUDA device")
             self.device = torch.device(req)
+            if self.device.index is None:  # report which GPU really ran: cuda:N
+                self.device = torch.device("cuda", torch.cuda.current_device())
         elif req == "cpu":
             self.device = torch.device("cpu")
         else:

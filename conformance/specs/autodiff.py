@@ -4,18 +4,20 @@ reverse mode, second derivatives) against the oracle's exact dual numbers.
 These specs ARE derivative checks: their outputs are derivatives computed by the backend's
 jvp / vjp / hessian, so ``grad_wrt`` is empty (no derivative of a derivative is checked).
 
-Variants (one spec each, so that a convention is reported op by op):
-  ad.dual_arith/<op>          value and tangent of add sub mul div pow maximum minimum (x and
-                              y both dual), reciprocal, neg; forward mode of the framework's op
-  ad.dual_arith/maximum_tie   maximum/minimum where x == y at some elements: which tangent a
-  ad.dual_arith/minimum_tie   tie takes (the catalog: the average of both)
-  ad.dual_functions/<fn>      exp log sin cos tanh sigmoid sqrt abs relu polynomial (Horner)
-                              max min (last-axis reductions), inputs in each domain, off kinks
-  ad.dual_functions/abs_at_0  abs and relu with exact zeros: the derivative at the kink
-  ad.dual_functions/relu_at_0 (catalog: abs'(0) = relu'(0) = 0, divergences.md §0.1 #8)
-  ad.dual_functions/max_ties  max/min reductions with a tied extremum (catalog: the first
-  ad.dual_functions/min_ties  extremal element's tangent)
-  ad.jvp                      J u of a 2-layer tanh MLP with a weighted log-softmax loss
+Variants (the op or function is drawn with the inputs: one spec per derivative rule family
+keeps the run short, and the failure message names the op):
+  ad.dual_arith               value and tangent of add sub mul div pow maximum minimum (x and
+                              y both dual), reciprocal, neg: the framework's forward mode
+  ad.dual_arith/tie           maximum/minimum where x == y: which tangent a tie takes (the
+                              catalog: the average of both)
+  ad.dual_functions           exp log sin cos tanh sigmoid sqrt abs relu polynomial (Horner),
+                              inside each domain and off the kinks
+  ad.dual_functions/reduce    max/min over the last axis, distinct values
+  ad.dual_functions/abs_at_0  abs / relu at exact zeros: the derivative at the kink (catalog:
+  ad.dual_functions/relu_at_0 abs'(0) = relu'(0) = 0, divergences.md §0.1 #8)
+  ad.dual_functions/reduce_ties max/min with a tied extremum (catalog: the first extremal
+                              element's tangent)
+  ad.jvp                      (loss, J u) of a 2-layer tanh MLP with a weighted log-softmax loss
   ad.vjp                      v^T J of the same function (reverse mode)
   ad.hessian/logsumexp        Hessian of logsumexp(A x) + |x|^2 / 2
   ad.hessian/rosenbrock       Hessian of sum b (x_{i+1} - x_i^2)^2 + (a - x_i)^2
@@ -49,7 +51,7 @@ TANGENT = 4.0
 KINK_GAP = 2.0**-6
 POLE_GAP = 2.0**-2
 # maximum/minimum keep |x - y| >= TIE_GAP: after rounding to bfloat16 (ulp 2^-6 on [2, 4))
-# x and y still differ, so no tie is created by the dtype. Ties are their own variants: the
+# x and y still differ, so no tie is created by the dtype. Ties are their own variant: the
 # frameworks do not agree on them (TF hands the whole tangent to x, torch and JAX average).
 TIE_GAP = 2.0**-3
 # Reductions draw distinct values on the grid k / 16 (|k| <= 64): exact in every dtype, so
@@ -65,10 +67,17 @@ def _pair(x: np.ndarray, x_dot: np.ndarray, y: np.ndarray | None = None,
     return Case((x, x_dot, y, y_dot), kwargs, ("x", "x_dot", "y", "y_dot"))
 
 
-def _push(a: np.ndarray, center: np.ndarray, gap: float) -> np.ndarray:
+def _push(a: np.ndarray, center: np.ndarray | float, gap: float) -> np.ndarray:
     """Move the elements of ``a`` within ``gap`` of ``center`` to ``gap`` away from it."""
     near = np.abs(a - center) < gap
     return np.where(near, center + np.where(a >= center, gap, -gap), a)
+
+
+def _seeded(d: st.DrawFn) -> np.random.Generator:
+    """Values for the tie and kink variants, which probe one convention at points placed by
+    construction: from a small drawn seed, so that shrinking a (known, recorded) failure has
+    one small integer to shrink instead of every array element."""
+    return np.random.default_rng(d(st.integers(0, 255)))
 
 
 # --- dual_arith -----------------------------------------------------------------------------
@@ -85,30 +94,42 @@ ARITH_RANGES: dict[str, tuple[tuple[float, float], tuple[float, float] | None]] 
 }
 
 
-def _arith(op: str, tie: bool = False) -> Callable[[str], st.SearchStrategy[Case]]:
-    (xlo, xhi), yr = ARITH_RANGES[op]
-
+def _arith(dtype: str) -> st.SearchStrategy[Case]:
     @st.composite
     def draw(d: st.DrawFn) -> Case:
-        shape = d(SHAPES)
+        op, shape = d(st.sampled_from(tuple(ARITH_RANGES))), d(SHAPES)
+        (xlo, xhi), yr = ARITH_RANGES[op]
         x, x_dot = d(S.arrays(shape, xlo, xhi)), d(S.arrays(shape, -TANGENT, TANGENT))
         if op == "reciprocal":
-            x = _push(x, np.zeros_like(x), POLE_GAP)
+            x = _push(x, 0.0, POLE_GAP)
         if yr is None:
             return _pair(x, x_dot, op=op)
         y, y_dot = d(S.arrays(shape, *yr)), d(S.arrays(shape, -TANGENT, TANGENT))
         if op == "div":
-            y = _push(y, np.zeros_like(y), POLE_GAP)
+            y = _push(y, 0.0, POLE_GAP)
         if op in ("maximum", "minimum"):
             y = _push(y, x, TIE_GAP)
-            if tie:  # ties where drawn, and always at the first element with distinct tangents
-                mask = d(hnp.arrays(np.bool_, shape))
-                mask.flat[0] = True
-                y = np.where(mask, x, y)
-                x_dot.flat[0], y_dot.flat[0] = 1.0, -1.0
         return _pair(x, x_dot, y, y_dot, op=op)
 
-    return lambda dtype: draw()
+    return draw()
+
+
+def _arith_tie(dtype: str) -> st.SearchStrategy[Case]:
+    """x == y at random elements and always at the first one, with tangents 1 and -1 there
+    (the average is 0, x's tangent 1); elsewhere |x - y| >= TIE_GAP."""
+
+    @st.composite
+    def draw(d: st.DrawFn) -> Case:
+        op, shape, rng = d(st.sampled_from(("maximum", "minimum"))), d(SHAPES), _seeded(d)
+        x, y = rng.uniform(-4, 4, shape), rng.uniform(-4, 4, shape)
+        tie = rng.random(shape) < 0.5
+        tie.flat[0] = True
+        y = np.where(tie, x, _push(y, x, TIE_GAP))
+        x_dot, y_dot = rng.uniform(-TANGENT, TANGENT, (2, *shape))
+        x_dot.flat[0], y_dot.flat[0] = 1.0, -1.0
+        return _pair(x, x_dot, y, y_dot, op=op)
+
+    return draw()
 
 
 # --- dual_functions -------------------------------------------------------------------------
@@ -122,43 +143,64 @@ FUNCTION_RANGES: dict[str, tuple[float, float]] = {
 KINKED = ("abs", "relu")
 
 
-def _function(fn: str, at_kink: bool = False) -> Callable[[str], st.SearchStrategy[Case]]:
-    lo, hi = FUNCTION_RANGES[fn]
+def _functions(dtype: str) -> st.SearchStrategy[Case]:
+    @st.composite
+    def draw(d: st.DrawFn) -> Case:
+        fn, shape = d(st.sampled_from(tuple(FUNCTION_RANGES))), d(SHAPES)
+        x, x_dot = d(S.arrays(shape, *FUNCTION_RANGES[fn])), d(S.arrays(shape, -TANGENT, TANGENT))
+        if fn in KINKED:
+            x = _push(x, 0.0, KINK_GAP)
+        if fn != "polynomial":
+            return _pair(x, x_dot, fn=fn)
+        # Degree 0..4, dyadic coefficients: exact in every dtype.
+        coeffs = tuple(d(st.lists(S.dyadic(-2, 2, bits=4), min_size=1, max_size=5)))
+        return _pair(x, x_dot, fn=fn, coeffs=coeffs)
+
+    return draw()
+
+
+def _at_kink(fn: str) -> Callable[[str], st.SearchStrategy[Case]]:
+    """Exact zeros at random elements and always at the first one (tangent 1 there)."""
 
     @st.composite
     def draw(d: st.DrawFn) -> Case:
-        shape = d(SHAPES)
-        x, x_dot = d(S.arrays(shape, lo, hi)), d(S.arrays(shape, -TANGENT, TANGENT))
-        if fn in KINKED:
-            x = _push(x, np.zeros_like(x), KINK_GAP)
-            if at_kink:  # zeros where drawn, and always at the first element
-                mask = d(hnp.arrays(np.bool_, shape))
-                mask.flat[0] = True
-                x = np.where(mask, 0.0, x)
-                x_dot.flat[0] = 1.0
-        kwargs: dict[str, Any] = {"fn": fn}
-        if fn == "polynomial":  # degree 0..4, dyadic coefficients: exact in every dtype
-            kwargs["coeffs"] = tuple(d(st.lists(S.dyadic(-2, 2, bits=4), min_size=1,
-                                                max_size=5)))
-        return _pair(x, x_dot, **kwargs)
+        shape, rng = d(SHAPES), _seeded(d)
+        x, x_dot = rng.uniform(-4, 4, shape), rng.uniform(-TANGENT, TANGENT, shape)
+        zero = rng.random(shape) < 0.5
+        zero.flat[0] = True
+        x_dot.flat[0] = 1.0
+        return _pair(np.where(zero, 0.0, x), x_dot, fn=fn)
 
     return lambda dtype: draw()
 
 
-def _reduction(fn: str, ties: bool = False) -> Callable[[str], st.SearchStrategy[Case]]:
+def _reduce(dtype: str) -> st.SearchStrategy[Case]:
     @st.composite
     def draw(d: st.DrawFn) -> Case:
-        shape = d(ROWS)
+        fn, shape = d(st.sampled_from(("max", "min"))), d(ROWS)
         k = d(hnp.arrays(np.int64, shape, elements=st.integers(-GRID_MAX, GRID_MAX),
                          unique=True))
-        x, x_dot = k / GRID, d(S.arrays(shape, -TANGENT, TANGENT))
-        if ties:  # the extremum twice, at positions 0 and 1 of every row, distinct tangents
-            ext = x.max(axis=-1) + 0.25 if fn == "max" else x.min(axis=-1) - 0.25
-            x[..., 0] = x[..., 1] = ext
-            x_dot[..., 0], x_dot[..., 1] = 1.0, -1.0
+        return _pair(k / GRID, d(S.arrays(shape, -TANGENT, TANGENT)), fn=fn)
+
+    return draw()
+
+
+def _reduce_ties(dtype: str) -> st.SearchStrategy[Case]:
+    """The extremum twice in every row, at positions 0 and 1, with tangents 1 and -1 (the
+    first one's tangent is 1, the even split 0); the other values distinct."""
+
+    @st.composite
+    def draw(d: st.DrawFn) -> Case:
+        fn, shape, rng = d(st.sampled_from(("max", "min"))), d(ROWS), _seeded(d)
+        x = (rng.permutation(2 * GRID_MAX + 1)[:int(np.prod(shape))] - GRID_MAX) / GRID
+        x = x.reshape(shape)
+        ext = x.max(axis=-1) + 0.25 if fn == "max" else x.min(axis=-1) - 0.25
+        x[..., 0] = x[..., 1] = ext
+        x_dot = rng.uniform(-TANGENT, TANGENT, shape)
+        x_dot[..., 0], x_dot[..., 1] = 1.0, -1.0
         return _pair(x, x_dot, fn=fn)
 
-    return lambda dtype: draw()
+    return draw()
 
 
 # --- jvp / vjp of a 2-layer MLP -------------------------------------------------------------
@@ -196,7 +238,7 @@ def mlp_vjp(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, g: Any) -> MLPGr
 
 
 # (N, D, H, C): few sizes, each a JAX compile of every primitive of the MLP and its jvp.
-MLP_SIZES = ((1, 2, 3, 2), (2, 3, 4, 3), (3, 4, 5, 4))
+MLP_SIZES = ((1, 2, 2, 2), (2, 3, 3, 2), (3, 2, 4, 3))
 
 
 def _mlp_params(d: st.DrawFn) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
@@ -244,6 +286,10 @@ def _mlp_bench(n: int, di: int, h: int, c: int, with_g: bool) -> Case:
 
 MLP_BENCH = {"small": (64, 64, 64, 10), "medium": (256, 512, 512, 10),
              "large": (4096, 1024, 1024, 100)}
+
+
+def _mlp_benches(with_g: bool) -> dict[str, Callable[[], Case]]:
+    return {k: (lambda s=s: _mlp_bench(*s, with_g=with_g)) for k, s in MLP_BENCH.items()}
 
 
 def _mlp_flops(case: Case) -> int:
@@ -338,32 +384,27 @@ def _elementwise_bench(binary: bool, **kwargs: Any) -> dict[str, Callable[[], Ca
 
 
 def _specs() -> list[OpSpec]:
-    specs = [OpSpec(f"ad.dual_arith/{op}", AD.dual_arith, _arith(op),
-                    naive_derivative=TB.TEXTBOOK.get(op),
-                    bench=_elementwise_bench(yr is not None, op=op))
-             for op, (_, yr) in ARITH_RANGES.items()]
-    specs += [OpSpec(f"ad.dual_arith/{op}_tie", AD.dual_arith, _arith(op, tie=True),
-                     naive_derivative=TB.TEXTBOOK[op]) for op in ("maximum", "minimum")]
-    specs += [OpSpec(f"ad.dual_functions/{fn}", AD.dual_functions, _function(fn),
-                     naive_derivative=TB.TEXTBOOK.get(fn),
-                     bench=_elementwise_bench(False, fn=fn) if fn != "polynomial" else {})
-              for fn in FUNCTION_RANGES]
-    specs += [OpSpec(f"ad.dual_functions/{fn}_at_0", AD.dual_functions, _function(fn, True))
-              for fn in KINKED]
-    specs += [OpSpec(f"ad.dual_functions/{fn}", AD.dual_functions, _reduction(fn),
-                     bench=_elementwise_bench(False, fn=fn)) for fn in ("max", "min")]
-    specs += [OpSpec(f"ad.dual_functions/{fn}_ties", AD.dual_functions, _reduction(fn, True))
-              for fn in ("max", "min")]
-    specs += [
-        OpSpec("ad.jvp", mlp_jvp, _mlp_jvp_inputs, naive_derivative=TB.mlp_jvp, flops=_mlp_flops,
-               bench={k: (lambda s=s: _mlp_bench(*s, with_g=False)) for k, s in MLP_BENCH.items()}),
-        OpSpec("ad.vjp", mlp_vjp, _mlp_vjp_inputs, naive_derivative=TB.mlp_vjp, flops=_mlp_flops,
-               bench={k: (lambda s=s: _mlp_bench(*s, with_g=True)) for k, s in MLP_BENCH.items()}),
+    arith = dict(oracle=AD.dual_arith, naive_derivative=TB.dual_arith)
+    functions = dict(oracle=AD.dual_functions, naive_derivative=TB.dual_functions)
+    return [
+        OpSpec("ad.dual_arith", inputs=_arith, **arith,
+               bench=_elementwise_bench(True, op="mul")),
+        OpSpec("ad.dual_arith/tie", inputs=_arith_tie, **arith),
+        OpSpec("ad.dual_functions", inputs=_functions, **functions,
+               bench=_elementwise_bench(False, fn="tanh")),
+        OpSpec("ad.dual_functions/reduce", inputs=_reduce, **functions,
+               bench=_elementwise_bench(False, fn="max")),
+        OpSpec("ad.dual_functions/abs_at_0", inputs=_at_kink("abs"), **functions),
+        OpSpec("ad.dual_functions/relu_at_0", inputs=_at_kink("relu"), **functions),
+        OpSpec("ad.dual_functions/reduce_ties", inputs=_reduce_ties, **functions),
+        OpSpec("ad.jvp", mlp_jvp, _mlp_jvp_inputs, naive_derivative=TB.mlp_jvp,
+               flops=_mlp_flops, bench=_mlp_benches(with_g=False)),
+        OpSpec("ad.vjp", mlp_vjp, _mlp_vjp_inputs, naive_derivative=TB.mlp_vjp,
+               flops=_mlp_flops, bench=_mlp_benches(with_g=True)),
         OpSpec("ad.hessian/logsumexp", hessian_logsumexp, _hessian_lse),
         OpSpec("ad.hessian/rosenbrock", hessian_rosenbrock, _hessian_rosen),
         OpSpec("ad.numeric_diff", numeric_diff, _numeric),
     ]
-    return specs
 
 
 register(*_specs())

@@ -44,11 +44,24 @@ def blend(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
     return [AD.dual_arith(x, x_dot, y, y_dot, op=op).value, y_dot + w * (x_dot - y_dot)]
 
 
-TEXTBOOK: dict[str, Callable[..., list]] = {
+_FROM_OUTPUT = {
     "tanh": from_output("tanh", lambda y: 1 - y * y),
     "sigmoid": from_output("sigmoid", lambda y: y * (1 - y)),
-    "maximum": blend, "minimum": blend,
 }
+
+
+def dual_arith(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
+    """torch's blend for maximum/minimum; the other ops' rules are the oracle's own."""
+    if kwargs["op"] in ("maximum", "minimum"):
+        return blend(mode, args, kwargs, outs, seeds)
+    return list(AD.dual_arith(*args, **kwargs))
+
+
+def dual_functions(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
+    """tanh and sigmoid from their output; the other functions' rules are the oracle's own."""
+    if kwargs["fn"] in _FROM_OUTPUT:
+        return _FROM_OUTPUT[kwargs["fn"]](mode, args, kwargs, outs, seeds)
+    return list(AD.dual_functions(*args, **kwargs))
 
 
 def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
