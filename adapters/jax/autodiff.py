@@ -1,8 +1,16 @@
 """JAX mappings of the ``ad`` family: jax.jvp (each primitive's JVP rule), jax.vjp (its
-transpose) and jax.hessian (forward-over-reverse), on jax.numpy / jax.nn ops."""
+transpose) and jax.hessian (forward-over-reverse), on jax.numpy / jax.nn ops.
+
+The elementwise rules run eagerly like every other mapping. The MLP derivatives and the
+Hessians run under jax.jit, as users run them: eagerly, jax.jvp / jax.vjp / jax.hessian
+trace the function again at every call and compile each primitive of the derivative per
+shape and dtype (seconds per new shape), while one jit per function, shape and dtype costs a
+fraction of a second.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,6 +45,37 @@ def _mlp_loss(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any) -> Any:
     return -jnp.sum(t * jax.nn.log_softmax(h @ w2.T + b2, axis=1), axis=1)
 
 
+def _mlp_jvp(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, *tangents: Any) -> Any:
+    return jax.jvp(lambda *p: _mlp_loss(*p, t), (x, w1, b1, w2, b2), tangents)
+
+
+def _mlp_vjp(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, g: Any) -> Any:
+    loss, pullback = jax.vjp(lambda *p: _mlp_loss(*p, t), x, w1, b1, w2, b2)
+    return (loss, *pullback(g))
+
+
+def _hessian_logsumexp(x: Any, A: Any) -> Any:
+    return jax.hessian(lambda v: jax.nn.logsumexp(A @ v) + jnp.sum(v * v) / 2)(x)
+
+
+def _hessian_rosenbrock(x: Any, a: Any, b: Any) -> Any:
+    def f(v: Any) -> Any:
+        head, tail = v[:-1], v[1:]
+        return jnp.sum(b * (tail - head * head) ** 2 + (a - head) ** 2)
+
+    return jax.hessian(f)(x)
+
+
+_JITTED = {"jvp": _mlp_jvp, "vjp": _mlp_vjp, "logsumexp": _hessian_logsumexp,
+           "rosenbrock": _hessian_rosenbrock}
+
+
+@functools.cache
+def _jit(name: str) -> Callable[..., Any]:
+    """One jitted function per mapping (built on first use: jax is imported lazily)."""
+    return jax.jit(_JITTED[name])
+
+
 class AutodiffOps:
     UNSUPPORTED = {
         "ad.numeric_diff": "JAX has no public finite-difference op: jax.test_util.check_grads "
@@ -57,23 +96,18 @@ class AutodiffOps:
         return jax.jvp(_function(fn, coeffs), (x,), (x_dot,))
 
     @implements("ad.jvp")
-    def mlp_jvp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, *tangents: Any
-                ) -> Any:
-        return jax.jvp(lambda *p: _mlp_loss(*p, t), (x, w1, b1, w2, b2), tangents)
+    def mlp_jvp(self, *args: Any) -> Any:
+        return _jit("jvp")(*args)
 
     @implements("ad.vjp")
-    def mlp_vjp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, g: Any) -> Any:
-        _, pullback = jax.vjp(lambda *p: _mlp_loss(*p, t), x, w1, b1, w2, b2)
-        return pullback(g)
+    def mlp_vjp(self, *args: Any) -> Any:
+        return _jit("vjp")(*args)
 
     @implements("ad.hessian/logsumexp")
     def hessian_logsumexp(self, x: Any, A: Any) -> Any:
-        return jax.hessian(lambda v: jax.nn.logsumexp(A @ v) + jnp.sum(v * v) / 2)(x)
+        return _jit("logsumexp")(x, A)
 
     @implements("ad.hessian/rosenbrock")
     def hessian_rosenbrock(self, x: Any, *, a: float, b: float) -> Any:
-        def f(v: Any) -> Any:
-            head, tail = v[:-1], v[1:]
-            return jnp.sum(b * (tail - head * head) ** 2 + (a - head) ** 2)
-
-        return jax.hessian(f)(x)
+        # a and b are traced weakly-typed scalars: they take x's dtype, like Python floats.
+        return _jit("rosenbrock")(x, a, b)

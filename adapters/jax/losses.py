@@ -6,14 +6,16 @@ them. There is no dense op either (flax.linen.Dense is jnp.dot plus an add), so 
 composed from jnp.matmul, JAX's matrix-multiply kernel.
 
 Each composition is jitted as one function, the way jax.nn defines its own composite
-functions (jax.nn.log_softmax, softplus... are jax.jit-decorated): eagerly, every primitive
-would be compiled on its own for every shape, dtype and derivative mode, which made this
-family's run several times slower. The derivatives go through the jitted function (jax.vjp
-and jax.jvp of a jit are jitted too).
+functions (jax.nn.log_softmax, softplus... are jax.jit-decorated), and the way JAX users run
+a loss: eagerly, every primitive is compiled on its own for every shape, dtype and derivative
+mode, which made this family's run about 1.5 times slower. The derivatives go through the
+jitted function (jax.vjp and jax.jvp of a jit are jitted too). Under jit XLA may fuse the
+elementwise steps and keep float16 / bfloat16 intermediates in float32.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -35,8 +37,6 @@ def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
     """fn under jax.jit, its keyword hyper-parameters static (built on first use: importing
     this module must not import jax)."""
     if fn not in _JITTED:
-        import inspect
-
         static = [p.name for p in inspect.signature(fn).parameters.values()
                   if p.kind is p.KEYWORD_ONLY]
         _JITTED[fn] = jax.jit(fn, static_argnames=static)

@@ -6,7 +6,10 @@ the groups from I_in / I_kernel); transposed weights (I, O/groups, kH, kW) -> (k
 O/groups, I); depthwise (C*mult, 1, kH, kW) -> (kH, kW, C, mult), the same channel order.
 Padding: 'valid'/'same' -> 'VALID'/'SAME' (TF's split is the oracle's); ints -> conv2d's
 explicit [[0, 0], [p, p], [p, p], [0, 0]] list; conv1d/conv3d take no explicit list, so
-there tf.pad, then 'VALID'.
+there tf.pad, then 'VALID'. A dilated conv2d with an explicit list has no gradient kernel on
+the CPU in any dtype (Conv2DBackpropInput: "Current CPU implementations do not yet support
+dilation rates larger than 1"; the oneDNN kernels that have dilation take no explicit
+padding), so dilated conv2d pads with tf.pad too: the same windows.
 
 Transposed convolution (§7.1): tf.nn.conv2d_transpose with 'VALID' gives the full adjoint
 of size (n-1)s + d(k-1) + 1 (+ output_padding when it is below the stride: TF then still
@@ -61,11 +64,13 @@ def _conv_nlc(x: Any, k: Any, stride: Any, padding: Any, dilation: Any) -> Any:
     """One native convolution of channels-last x with a TF kernel."""
     r = len(x.shape) - 2
     s, d = as_tuple(stride, r), as_tuple(dilation, r)
-    if r == 2:
+    if r == 2 and (isinstance(padding, str) or max(d) == 1):
         pad = (padding.upper() if isinstance(padding, str)
                else [[0, 0], *([p, p] for p in as_tuple(padding, 2)), [0, 0]])
         return tf.nn.conv2d(x, k, strides=[1, *s, 1], padding=pad, dilations=[1, *d, 1])
     x, pad = _padded(x, padding, r)
+    if r == 2:
+        return tf.nn.conv2d(x, k, strides=[1, *s, 1], padding=pad, dilations=[1, *d, 1])
     if r == 1:
         return tf.nn.conv1d(x, k, stride=s[0], padding=pad, dilations=d[0])
     return tf.nn.conv3d(x, k, strides=[1, *s, 1], padding=pad, dilations=[1, *d, 1])

@@ -65,7 +65,8 @@ class AutodiffOps:
     @implements("ad.vjp")
     def mlp_vjp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, g: Any) -> Any:
         params = [p.detach().requires_grad_(True) for p in (x, w1, b1, w2, b2)]
-        return torch.autograd.grad(_mlp_loss(*params, t), params, g)
+        loss = _mlp_loss(*params, t)
+        return (loss, *torch.autograd.grad(loss, params, g))
 
     @implements("ad.hessian/logsumexp")
     def hessian_logsumexp(self, x: Any, A: Any) -> Any:

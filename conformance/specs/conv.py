@@ -86,6 +86,9 @@ DEPTHWISE = [
     ((2, 3, 6, 5), (6, 1, 3, 3), {"stride": 1, "padding": 1}),  # multiplier 2
     ((1, 4, 7, 6), (4, 1, 2, 3), {"stride": 2, "padding": "same"}),
     ((2, 2, 8, 7), (4, 1, 3, 2), {"stride": 1, "padding": "valid", "dilation": 2}),
+]
+# Stride > 1 with dilation > 1: its own spec, since TF computes something else there.
+DEPTHWISE_STRIDED_DILATED = [
     ((1, 2, 9, 8), (2, 1, 3, 3), {"stride": 2, "padding": 2, "dilation": 2}),
 ]
 EDGE_SHAPES = [(5, 5), (6, 7), (2, 1, 5, 6)]
@@ -179,7 +182,7 @@ def _edge_bench() -> dict:
 for _oracle, _menu, _t in [
     (C.conv1d, CONV1D + CONV1D_EXT, False), (C.conv2d, CONV2D + CONV2D_EXT, False),
     (C.conv3d, CONV3D + CONV3D_EXT, False), (C.conv_transpose2d, CONV_T + CONV_T_EXT, True),
-    (C.depthwise_conv2d, DEPTHWISE, False),
+    (C.depthwise_conv2d, DEPTHWISE + DEPTHWISE_STRIDED_DILATED, False),
 ]:
     _check_menu(_oracle, _menu, _t)
 
@@ -204,6 +207,9 @@ register(
            notes="groups > 1 or dilation > 1"),
     OpSpec("conv.depthwise2d", C.depthwise_conv2d, scenario_inputs(DEPTHWISE), grad_wrt=XWB,
            bench=_bench_conv(2, depthwise=True), flops=conv_flops),
+    OpSpec("conv.depthwise2d/strided_dilated", C.depthwise_conv2d,
+           scenario_inputs(DEPTHWISE_STRIDED_DILATED), grad_wrt=XWB,
+           notes="stride > 1 and dilation > 1"),
     OpSpec("conv.edge_detect", C.edge_detect, _edge_inputs, grad_wrt=(0,),
            bench=_edge_bench()),
 )

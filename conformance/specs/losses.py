@@ -37,15 +37,15 @@ MSE_WIDE = 100.0
 # Probability-space BCE: p in [2^-10, 1 - 2^-10]. torch clamps each log at -100 and Keras
 # clips p to [1e-7, 1 - 1e-7] (divergences.md §9.3), and in float16 / bfloat16 1 - 1e-7
 # rounds to 1, so nearer to 0 or 1 the frameworks stop computing the catalog's formula.
-# 1 - 2^-10 is float16's largest value below 1 with room to spare; bfloat16 has only 8
-# significand bits, its largest value below 1 is 1 - 2^-8 (1 - 2^-10 would round to 1).
+# 1 - 2^-10 is exact in float16 (spacing 2^-11 below 1); bfloat16 has only 8 significand
+# bits, its largest value below 1 is 1 - 2^-8 (1 - 2^-10 would round to 1).
 P_LO = 2.0**-10
 P_HI = {"bfloat16": 1 - 2.0**-8}
 P_HI_DEFAULT = 1 - 2.0**-10
 # BCE logits: the stable form agrees at +-30 in every framework (divergences.md §9.3).
 LOGIT_MAX = 30.0
-# Shape menus, shared by the specs that run the same primitives: eager JAX compiles every
-# primitive per shape and dtype, so fewer and shared shapes keep the family's run short.
+# Shape menus, small and shared between specs: JAX compiles per shape and dtype (and per
+# derivative mode), so every extra shape costs compile time on every dtype.
 ELEMENTWISE = S.shapes(1, 3, 1, 6, menu=4)
 ROWS = S.shapes(2, 2, 2, 6, menu=4)
 STEPS = S.shapes(3, 3, 2, 5, menu=4)
@@ -82,7 +82,7 @@ def _mse_decay(dtype: str) -> st.SearchStrategy[Case]:
     def draw(d: st.DrawFn) -> Case:
         shape = d(ELEMENTWISE)
         y, t = d(S.arrays(shape, -m, m)), d(S.arrays(shape, -m, m))
-        # The penalty's weights: 2-D like a layer's matrix, |w| <= 4 keeps sum(w^2) small.
+        # The penalty's weights, any shape (the sum is over every entry); |w| <= 4.
         w = d(S.arrays(ELEMENTWISE, -4, 4))
         kwargs = {"reduction": d(_reduction("mean", "sum")),
                   "weight_decay": d(S.dyadic(0.0, 1.0))}
@@ -213,7 +213,7 @@ def _dense_relu(dtype: str) -> st.SearchStrategy[Case]:
 
 
 # --- benchmarks -----------------------------------------------------------------------------
-BENCH_ROWS = {"small": (64, 64), "medium": (256, 1024), "large": (8192, 1024)}
+# (N, in, out)
 BENCH_DENSE = {"small": (64, 64, 64), "medium": (256, 512, 512), "large": (2048, 2048, 2048)}
 
 
@@ -222,7 +222,7 @@ def _bench_ce() -> dict:
         labels = B.rng().integers(0, shape[1], shape[0])
         return Case((B.normal(shape, 3.0), labels), {"reduction": "mean"}, ("logits", "target"))
 
-    return B.by_size(make, BENCH_ROWS)
+    return B.by_size(make, B.ROWS)
 
 
 def _bench_dense() -> dict:

@@ -66,10 +66,12 @@ def binary_cross_entropy(mode: str, args: list, kwargs: dict, outs: list, seeds:
         ref = L.binary_cross_entropy(p, t, reduction=red, from_logits=True)
         dp, dtt = _moved(1 / (1 + np.exp(-p)), outs, ref) - t, -p
     else:
-        # t / p moved by an ulp in the harness's variants: the two terms cancel where p ~ t,
-        # and one rounding of either bounds what a kernel computing them legitimately does.
+        # t / p and log p moved by an ulp in the harness's variants: the terms of d/dp cancel
+        # where p ~ t, those of d/dt where p ~ 1/2, and one rounding of either term bounds what
+        # a kernel computing them legitimately does.
         ref = L.binary_cross_entropy(p, t, reduction=red, from_logits=False)
-        dp, dtt = -_moved(t / p, outs, ref) + (1 - t) / (1 - p), np.log1p(-p) - np.log(p)
+        dp = -_moved(t / p, outs, ref) + (1 - t) / (1 - p)
+        dtt = np.log1p(-p) - _moved(np.log(p), outs, ref)
     if mode == "jvp":
         return [np.asarray(_reduce(dp * seeds[0] + dtt * seeds[1], red), dtype=dt)]
     g = _per_element(seeds[0], p.shape, red, dt)

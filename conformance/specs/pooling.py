@@ -59,7 +59,8 @@ def menu(rank: int, count: int, *, dilation: bool = False, ceil: bool = False,
          max_size: int = len(UNIQUE_GRID) - 1) -> list[Scenario]:
     """``count`` valid scenarios from a fixed generator, each added only while it brings a
     feature (padding, stride, ceil overhang, uncovered end, dilation, rectangle) that the
-    menu lacks; at most ``max_size`` elements (the unique-value grid)."""
+    menu lacks; at most ``max_size`` elements (the unique-value grid). With ``dilation``
+    every scenario has a dilation > 1."""
     rng = np.random.default_rng([rank, count, dilation, ceil, padding, stride_ge_kernel])
     optional = {"pad": padding, "dil": dilation, "ceil": ceil, "rect": rank > 1}
     wanted = {"stride", "edge"} | {f for f, on in optional.items() if on}
@@ -83,6 +84,8 @@ def menu(rank: int, count: int, *, dilation: bool = False, ceil: bool = False,
         shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)),
                  *(int(v) for v in rng.integers(3, side + 1, rank)))
         if math.prod(shape) > max_size or not _valid(shape, geometry):
+            continue
+        if dilation and max(geometry["dilation"]) == 1:
             continue
         feats = _features(shape, geometry) & wanted
         # Late attempts take any valid scenario: the menu size is fixed either way.
@@ -153,10 +156,10 @@ MAX_KEYS = ("kernel", "stride", "padding", "dilation", "ceil_mode")
 AVG_KEYS = ("kernel", "stride", "padding", "ceil_mode")
 L2_KEYS = ("kernel", "stride", "padding")
 
-MAX_MENUS = {1: menu(1, 3, dilation=True, ceil=True), 2: menu(2, 5, dilation=True, ceil=True),
-             3: menu(3, 3, dilation=True, ceil=True)}
-AVG_MENUS = {1: menu(1, 3, ceil=True), 2: menu(2, 5, ceil=True), 3: menu(3, 3, ceil=True)}
-INDEX_MENU = menu(2, 5, ceil=True)
+# One geometry menu per rank for max, min and average pooling (no dilation), and dilated
+# max pooling on its own (JAX cannot reverse-differentiate it).
+MENUS = {1: menu(1, 3, ceil=True), 2: menu(2, 5, ceil=True), 3: menu(3, 3, ceil=True)}
+DILATED_MENU = menu(1, 2, dilation=True, ceil=True) + menu(2, 3, dilation=True, ceil=True)
 L2_MENU = menu(2, 4)
 CIP = {"count_include_pad": st.booleans()}
 
@@ -186,19 +189,21 @@ def _global_bench() -> dict:
 
 
 register(
-    *(OpSpec(f"pool.max/{r}d", P.max_pool, scenario_inputs(MAX_MENUS[r], unique_values,
-                                                              MAX_KEYS),
+    *(OpSpec(f"pool.max/{r}d", P.max_pool, scenario_inputs(MENUS[r], unique_values, MAX_KEYS),
              grad_wrt=(0,), bench=bench(r, MAX_KEYS)) for r in (1, 2, 3)),
+    OpSpec("pool.max/dilated", P.max_pool,
+           scenario_inputs(DILATED_MENU, unique_values, MAX_KEYS), grad_wrt=(0,),
+           notes="1-d and 2-d windows with a dilation > 1"),
     OpSpec("pool.max/indices", P.max_pool_with_indices,
-           scenario_inputs(INDEX_MENU, unique_values, MAX_KEYS), grad_wrt=(0,),
+           scenario_inputs(MENUS[2], unique_values, MAX_KEYS), grad_wrt=(0,),
            grad_outputs=(0,), bench=bench(2, MAX_KEYS),
            notes="2-d (tf.nn.max_pool_with_argmax has no other rank), no dilation"),
-    OpSpec("pool.max/ties", P.max_pool, scenario_inputs(MAX_MENUS[2], tied_values, MAX_KEYS),
+    OpSpec("pool.max/ties", P.max_pool, scenario_inputs(MENUS[2], tied_values, MAX_KEYS),
            grad_wrt=(0,), notes="ties: the gradient goes to the first maximum"),
-    OpSpec("pool.min", P.min_pool, scenario_inputs(MAX_MENUS[2], unique_values, MAX_KEYS),
+    OpSpec("pool.min", P.min_pool, scenario_inputs(MENUS[2], unique_values, MAX_KEYS),
            grad_wrt=(0,), bench=bench(2, MAX_KEYS)),
     *(OpSpec(f"pool.avg/{r}d", P.avg_pool,
-             scenario_inputs(AVG_MENUS[r], free_values(-4.0, 4.0), AVG_KEYS, CIP),
+             scenario_inputs(MENUS[r], free_values(-4.0, 4.0), AVG_KEYS, CIP),
              grad_wrt=(0,), bench=bench(r, AVG_KEYS, count_include_pad=True))
       for r in (1, 2, 3)),
     OpSpec("pool.l2", P.l2_pool,
