@@ -1,11 +1,11 @@
 """JAX mappings of the ``ad`` family: jax.jvp (each primitive's JVP rule), jax.vjp (its
 transpose) and jax.hessian (forward-over-reverse), on jax.numpy / jax.nn ops.
 
-The elementwise rules run eagerly like every other mapping. The MLP derivatives and the
-Hessians run under jax.jit, as users run them: eagerly, jax.jvp / jax.vjp / jax.hessian
-trace the function again at every call and compile each primitive of the derivative per
-shape and dtype (seconds per new shape), while one jit per function, shape and dtype costs a
-fraction of a second.
+Unlike the other families' mappings these run under jax.jit, as users run derivatives:
+eagerly, jax.jvp / jax.vjp / jax.hessian trace the function again at every call (5 to 50 ms
+a call) and compile each primitive of the derivative per shape and dtype (seconds for the
+MLP and the Hessians), while one jit per mapping, shape and dtype costs a fraction of a
+second, and the ad specs draw their shapes from short menus.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ _ARITH = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide", "
           "reciprocal": "reciprocal"}
 
 
-def _function(fn: str, coeffs: Sequence[float] | None) -> Callable[[Any], Any]:
-    if fn == "polynomial":
-        return lambda x: _horner(x, coeffs or ())
+def _function(fn: str) -> Callable[[Any], Any]:
     if fn in ("max", "min"):  # ties: the JVP rule splits the tangent evenly
         return lambda x: getattr(jnp, fn)(x, axis=-1)
     if fn in ("sigmoid", "relu"):
@@ -33,10 +31,12 @@ def _function(fn: str, coeffs: Sequence[float] | None) -> Callable[[Any], Any]:
     return getattr(jnp, fn)  # exp log sin cos tanh sqrt abs
 
 
-def _horner(x: Any, coeffs: Sequence[float]) -> Any:
+def _horner(x: Any, coeffs: Any) -> Any:
+    """coeffs: a 1-d array (p_0 .. p_n) in x's dtype (a traced argument, so one compile per
+    degree serves every drawn coefficient)."""
     r = jnp.full_like(x, coeffs[-1])
-    for c in reversed(coeffs[:-1]):
-        r = r * x + c
+    for i in range(coeffs.shape[0] - 2, -1, -1):
+        r = r * x + coeffs[i]
     return r
 
 
@@ -66,14 +66,22 @@ def _hessian_rosenbrock(x: Any, a: Any, b: Any) -> Any:
     return jax.hessian(f)(x)
 
 
-_JITTED = {"jvp": _mlp_jvp, "vjp": _mlp_vjp, "logsumexp": _hessian_logsumexp,
-           "rosenbrock": _hessian_rosenbrock}
+_DERIVATIVES = {"jvp": _mlp_jvp, "vjp": _mlp_vjp, "logsumexp": _hessian_logsumexp,
+                "rosenbrock": _hessian_rosenbrock}
 
 
 @functools.cache
-def _jit(name: str) -> Callable[..., Any]:
+def _jit(kind: str, name: str) -> Callable[..., Any]:
     """One jitted function per mapping (built on first use: jax is imported lazily)."""
-    return jax.jit(_JITTED[name])
+    if kind == "arith":
+        f = getattr(jnp, _ARITH[name])
+        return jax.jit(lambda primals, tangents: jax.jvp(f, primals, tangents))
+    if kind == "polynomial":
+        return jax.jit(lambda x, x_dot, c: jax.jvp(lambda v: _horner(v, c), (x,), (x_dot,)))
+    if kind == "function":
+        f = _function(name)
+        return jax.jit(lambda x, x_dot: jax.jvp(f, (x,), (x_dot,)))
+    return jax.jit(_DERIVATIVES[name])
 
 
 class AutodiffOps:
@@ -85,29 +93,31 @@ class AutodiffOps:
     @implements("ad.dual_arith")
     def dual_arith(self, x: Any, x_dot: Any, y: Any = None, y_dot: Any = None, *,
                    op: str) -> Any:
-        f = getattr(jnp, _ARITH[op])
         if y is None:
-            return jax.jvp(f, (x,), (x_dot,))
-        return jax.jvp(f, (x, y), (x_dot, y_dot))
+            return _jit("arith", op)((x,), (x_dot,))
+        return _jit("arith", op)((x, y), (x_dot, y_dot))
 
     @implements("ad.dual_functions")
     def dual_functions(self, x: Any, x_dot: Any, *, fn: str,
                        coeffs: Sequence[float] | None = None) -> Any:
-        return jax.jvp(_function(fn, coeffs), (x,), (x_dot,))
+        if fn == "polynomial":
+            # Dyadic coefficients: exact in x's dtype, as Python floats would be.
+            return _jit("polynomial", "")(x, x_dot, jnp.asarray(coeffs, dtype=x.dtype))
+        return _jit("function", fn)(x, x_dot)
 
     @implements("ad.jvp")
     def mlp_jvp(self, *args: Any) -> Any:
-        return _jit("jvp")(*args)
+        return _jit("derivative", "jvp")(*args)
 
     @implements("ad.vjp")
     def mlp_vjp(self, *args: Any) -> Any:
-        return _jit("vjp")(*args)
+        return _jit("derivative", "vjp")(*args)
 
     @implements("ad.hessian/logsumexp")
     def hessian_logsumexp(self, x: Any, A: Any) -> Any:
-        return _jit("logsumexp")(x, A)
+        return _jit("derivative", "logsumexp")(x, A)
 
     @implements("ad.hessian/rosenbrock")
     def hessian_rosenbrock(self, x: Any, *, a: float, b: float) -> Any:
         # a and b are traced weakly-typed scalars: they take x's dtype, like Python floats.
-        return _jit("rosenbrock")(x, a, b)
+        return _jit("derivative", "rosenbrock")(x, a, b)

@@ -3,6 +3,7 @@
 from adapters.torch.activations import ActivationOps
 from adapters.torch.adapter import TorchCore
 from adapters.torch.autodiff import AutodiffOps
+from adapters.torch.blocks import BlockOps
 from adapters.torch.conv import ConvOps
 from adapters.torch.losses import LossOps
 from adapters.torch.normalization import NormalizationOps
@@ -11,7 +12,7 @@ from adapters.torch.regularization import RegularizationOps
 
 
 class TorchAdapter(ActivationOps, LossOps, NormalizationOps, PoolingOps, RegularizationOps,
-                   AutodiffOps, ConvOps, TorchCore):
+                   AutodiffOps, ConvOps, BlockOps, TorchCore):
     """torch.nn.functional kernels (torch.nn modules where the functional API has none)."""
 
 

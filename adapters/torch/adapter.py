@@ -76,9 +76,10 @@ class TorchCore(Adapter):
         arr = np.asarray(value)
         if arr.dtype.kind == "f" or arr.dtype == numpy_dtype("bfloat16"):
             # torch.from_numpy has no bfloat16: go through float64, exact for every dtype here.
-            t = torch.from_numpy(np.ascontiguousarray(arr.astype(np.float64)))
+            # np.array, not np.ascontiguousarray: the latter turns a 0-d array into shape (1,).
+            t = torch.from_numpy(np.array(arr, dtype=np.float64, order="C"))
             return t.to(device=self.device, dtype=self._dtype(dtype or "float64"))
-        return torch.from_numpy(np.ascontiguousarray(arr)).to(self.device)
+        return torch.from_numpy(np.array(arr, order="C")).to(self.device)
 
     def to_numpy(self, value: Any) -> np.ndarray:
         if not isinstance(value, torch.Tensor):

@@ -1,6 +1,11 @@
-"""torch mappings of the ``ad`` family: torch's own forward mode (torch.func.jvp, i.e. the
-forward-AD formulas of each kernel), reverse mode (torch.autograd.grad) and
-torch.func.hessian (forward-over-reverse), on the framework's own ops."""
+"""torch mappings of the ``ad`` family: torch's own forward mode (torch.autograd.forward_ad
+dual tensors, i.e. the forward-AD formula of each kernel), reverse mode (torch.autograd.grad)
+and torch.autograd.functional.hessian (reverse over reverse), on the framework's own ops.
+
+torch.func.jvp / torch.func.hessian run the same formulas through functorch, whose first
+call in a process costs 5 to 9 s of initialization on this CPU: the autograd entry points
+keep the family's run short.
+"""
 
 from __future__ import annotations
 
@@ -32,9 +37,24 @@ def _horner(x: Any, coeffs: Sequence[float]) -> Any:
     return r
 
 
+def _forward(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
+             ) -> tuple[Any, Any]:
+    """(f(*primals), J tangents) with dual tensors; an output that does not depend on the
+    primals (a constant polynomial) has tangent 0."""
+    fwad = torch.autograd.forward_ad
+    with fwad.dual_level():
+        out = f(*[fwad.make_dual(p, t) for p, t in zip(primals, tangents)])
+        value, tangent = fwad.unpack_dual(out)
+    return value, torch.zeros_like(value) if tangent is None else tangent
+
+
 def _mlp_loss(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any) -> Any:
     h = torch.tanh(F.linear(x, w1, b1))
     return -(t * F.log_softmax(F.linear(h, w2, b2), dim=1)).sum(dim=1)
+
+
+def _hessian(f: Callable[[Any], Any], x: Any) -> Any:
+    return torch.autograd.functional.hessian(f, x)
 
 
 class AutodiffOps:
@@ -49,18 +69,18 @@ class AutodiffOps:
                    op: str) -> Any:
         f = getattr(torch, _ARITH[op])
         if y is None:
-            return torch.func.jvp(f, (x,), (x_dot,))
-        return torch.func.jvp(f, (x, y), (x_dot, y_dot))
+            return _forward(f, (x,), (x_dot,))
+        return _forward(f, (x, y), (x_dot, y_dot))
 
     @implements("ad.dual_functions")
     def dual_functions(self, x: Any, x_dot: Any, *, fn: str,
                        coeffs: Sequence[float] | None = None) -> Any:
-        return torch.func.jvp(_function(fn, coeffs), (x,), (x_dot,))
+        return _forward(_function(fn, coeffs), (x,), (x_dot,))
 
     @implements("ad.jvp")
     def mlp_jvp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, *tangents: Any
                 ) -> Any:
-        return torch.func.jvp(lambda *p: _mlp_loss(*p, t), (x, w1, b1, w2, b2), tangents)
+        return _forward(lambda *p: _mlp_loss(*p, t), (x, w1, b1, w2, b2), tangents)
 
     @implements("ad.vjp")
     def mlp_vjp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, g: Any) -> Any:
@@ -70,7 +90,7 @@ class AutodiffOps:
 
     @implements("ad.hessian/logsumexp")
     def hessian_logsumexp(self, x: Any, A: Any) -> Any:
-        return torch.func.hessian(lambda v: torch.logsumexp(A @ v, 0) + (v * v).sum() / 2)(x)
+        return _hessian(lambda v: torch.logsumexp(A @ v, 0) + (v * v).sum() / 2, x)
 
     @implements("ad.hessian/rosenbrock")
     def hessian_rosenbrock(self, x: Any, *, a: float, b: float) -> Any:
@@ -78,4 +98,4 @@ class AutodiffOps:
             head, tail = v[:-1], v[1:]
             return (b * (tail - head * head) ** 2 + (a - head) ** 2).sum()
 
-        return torch.func.hessian(f)(x)
+        return _hessian(f, x)

@@ -67,10 +67,7 @@ RESIDUAL = [
     ((2, 3, 5, 5), 3, 3, 1, "identity"),
     ((1, 2, 6, 5), 4, 3, 2, "zero_pad"),  # stride 2 on an even and an odd side
 ]
-RESIDUAL_PROJECTION = [
-    ((2, 3, 6, 6), 4, 3, 2, "projection"),
-    ((1, 2, 5, 4), 3, 3, 1, "projection"),
-]
+RESIDUAL_PROJECTION = [((2, 3, 6, 5), 4, 3, 2, "projection")]
 
 
 def _shortcut(x: np.ndarray, c_out: int, kind: str, ws: np.ndarray | None,
@@ -114,7 +111,7 @@ def _residual(menu: list[tuple[Any, ...]]):
 
 # --- Inception block ---------------------------------------------------------------------
 # (x shape, (c1, r3, c3, r5, c5, cp))
-INCEPTION = [((1, 3, 5, 5), (2, 2, 3, 2, 2, 2)), ((2, 4, 4, 4), (1, 2, 2, 1, 2, 2))]
+INCEPTION = [((2, 3, 4, 5), (2, 2, 3, 1, 2, 2))]
 INCEPTION_NAMES = ("x", "w1", "b1", "w3r", "b3r", "w3", "b3", "w5r", "b5r", "w5", "b5",
                    "wp", "bp")
 

@@ -1,0 +1,222 @@
+"""TensorFlow mappings of the ``block`` and ``arch`` families, built from Keras 3 layers.
+
+Blocks: Keras has no residual or Inception layer, so each block is composed from
+keras.layers Conv2D / ReLU / MaxPooling2D / ZeroPadding2D / Flatten / Dense /
+Concatenate / Add, channels-last inside (NCHW in and out, transposed at the block's
+boundary). The given weights enter through ``Layer.stateless_call(trainable_variables,
+non_trainable_variables, x)``, Keras' own way to run a layer on given variable values:
+the layer reads them instead of its variables, so GradientTape and ForwardAccumulator
+differentiate with respect to the given tensors (assigning them to the layer's variables
+would cut the tape). Kernels map OIHW -> HWIO, dense (out, in) -> (in, out). Layers are
+built once per configuration and dtype (Keras dtype policy = the tested dtype) and cached.
+
+'Same' convolutions: Conv2D(padding='same') at stride 1 (symmetric k // 2 for odd k);
+at stride 2 Keras' 'same' pads (0, 1) on even sizes where the oracle (torch) pads (1, 1),
+so strided convolutions use ZeroPadding2D(k // 2) + Conv2D('valid'), as Keras' ResNet does.
+Inception's pool is MaxPooling2D(3, 1, 'same'): TF's max pool never picks the padding.
+Flatten on NHWC yields (h, w, c) order: the dense kernel's rows are permuted from the
+oracle's (c, h, w) columns, w_nhwc[:, (h*W + w')*C + c] = w[:, (c*H + h)*W + w'].
+
+Architectures: keras.Sequential nets built with zero initialisers (no random draws; VGG-16
+allocates its 138M parameters once), summarised per layer (output shape, count_params)
+and dropped. Bottleneck multiplies: TF's graph profiler (float_operation: the Conv2D
+statistic counts output elements x kH x kW x C_in x 2, padding positions included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from adapters.base import implements
+from adapters.tensorflow._lazy import keras, tf
+from adapters.tensorflow.conv import channels_first, channels_last
+
+_LAYERS: dict[tuple[Any, ...], Any] = {}
+
+
+def _layer(key: tuple[Any, ...], make: Callable[[], Any], shape: tuple[int, ...]) -> Any:
+    """A built Keras layer per (configuration, input shape, dtype), cached."""
+    key = key + (tuple(shape),)
+    if key not in _LAYERS:
+        layer = make()
+        layer.build((None, *shape[1:]))
+        _LAYERS[key] = layer
+    return _LAYERS[key]
+
+
+def _conv(x: Any, w: Any, b: Any, stride: int = 1) -> Any:
+    """Conv2D on channels-last x with OIHW w, symmetric padding k // 2."""
+    k, c_out, dt = w.shape[2], w.shape[0], x.dtype.name
+    if stride > 1 and k > 1:
+        pad = _layer(("pad", k // 2, dt), lambda: keras.layers.ZeroPadding2D(k // 2, dtype=dt),
+                     x.shape)
+        x = pad(x)
+    padding = "same" if stride == 1 else "valid"
+    conv = _layer(("conv", c_out, k, stride, padding, b is not None, dt),
+                  lambda: keras.layers.Conv2D(c_out, k, strides=stride, padding=padding,
+                                              use_bias=b is not None, dtype=dt), x.shape)
+    kernel = tf.transpose(w, [2, 3, 1, 0])
+    y, _ = conv.stateless_call([kernel] if b is None else [kernel, b], [], x)
+    return y
+
+
+def _relu(x: Any) -> Any:
+    return _layer(("relu", x.dtype.name), lambda: keras.layers.ReLU(dtype=x.dtype.name),
+                  x.shape)(x)
+
+
+def _conv_relu(x: Any, w: Any, b: Any) -> Any:
+    return _relu(_conv(x, w, b))
+
+
+# --- architectures -------------------------------------------------------------------------
+def _conv_layer(c: int, k: int, s: int = 1, p: int = 0) -> list[Any]:
+    zeros = {"kernel_initializer": "zeros", "bias_initializer": "zeros"}
+    conv = keras.layers.Conv2D(c, k, strides=s, padding="valid" if p == 0 else "same", **zeros)
+    if p in (0, k // 2) and (s == 1 or p == 0):
+        return [conv]  # 'same' at stride 1 is symmetric k // 2 for odd k
+    raise ValueError(f"no Keras padding for kernel {k}, stride {s}, padding {p}")
+
+
+def _head() -> list[Any]:
+    zeros = {"kernel_initializer": "zeros", "bias_initializer": "zeros"}
+    return [keras.layers.Flatten(), keras.layers.Dense(4096, **zeros),
+            keras.layers.Dense(4096, **zeros), keras.layers.Dense(1000, **zeros)]
+
+
+def _nets() -> dict[str, Callable[[], tuple[tuple[int, int, int], list[Any]]]]:
+    def lenet5() -> tuple[tuple[int, int, int], list[Any]]:
+        zeros = {"kernel_initializer": "zeros", "bias_initializer": "zeros"}
+        return (32, 32, 1), [*_conv_layer(6, 5), keras.layers.AveragePooling2D(2, 2),
+                             *_conv_layer(16, 5), keras.layers.AveragePooling2D(2, 2),
+                             keras.layers.Flatten(), keras.layers.Dense(120, **zeros),
+                             keras.layers.Dense(84, **zeros), keras.layers.Dense(10, **zeros)]
+
+    def alexnet() -> tuple[tuple[int, int, int], list[Any]]:
+        pool = keras.layers.MaxPooling2D
+        return (227, 227, 3), [
+            *_conv_layer(96, 11, 4), pool(3, 2), *_conv_layer(256, 5, 1, 2), pool(3, 2),
+            *_conv_layer(384, 3, 1, 1), *_conv_layer(384, 3, 1, 1), *_conv_layer(256, 3, 1, 1),
+            pool(3, 2), *_head()]
+
+    def vgg16() -> tuple[tuple[int, int, int], list[Any]]:
+        layers: list[Any] = []
+        for c, repeat in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
+            for _ in range(repeat):
+                layers += _conv_layer(c, 3, 1, 1)
+            layers.append(keras.layers.MaxPooling2D(2, 2))
+        return (224, 224, 3), layers + _head()
+
+    return {"lenet5": lenet5, "alexnet": alexnet, "vgg16": vgg16}
+
+
+KINDS = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense")  # the spec's order
+_SUMMARIES: dict[str, tuple[list[int], list[list[int]], list[int]]] = {}
+_MULTIPLIES: dict[tuple[Any, ...], int] = {}
+
+
+def _summary(name: str) -> tuple[list[int], list[list[int]], list[int]]:
+    if name not in _SUMMARIES:
+        in_shape, layers = _nets()[name]()
+        model = keras.Sequential([keras.Input(in_shape), *layers])
+        kinds, shapes, params = [], [], []
+        for layer in model.layers:
+            out = tuple(layer.output.shape[1:])
+            # Keras is channels-last: (H, W, C) -> the spec's (C, H, W).
+            shape = [out[2], out[0], out[1]] if len(out) == 3 else [out[0], 0, 0]
+            kinds.append(KINDS.index(type(layer).__name__))
+            shapes.append(shape)
+            params.append(layer.count_params())
+        _SUMMARIES[name] = (kinds, shapes, params)
+    return _SUMMARIES[name]
+
+
+def _multiplies(size: int, convs: list[tuple[int, int, int]]) -> int:
+    """Half of TF's profiled float operations of the 'same' Keras Conv2D layers (no bias)."""
+    key = (size, tuple(convs))
+    if key not in _MULTIPLIES:
+        _MULTIPLIES[key] = _profiled(size, convs) // 2
+    return _MULTIPLIES[key]
+
+
+def _profiled(size: int, convs: list[tuple[int, int, int]]) -> int:
+    layers = [keras.layers.Conv2D(c_o, k, padding="same", use_bias=False)
+              for _, c_o, k in convs]
+
+    @tf.function
+    def net(x: Any) -> Any:
+        for layer in layers:
+            x = layer(x)
+        return x
+
+    graph = net.get_concrete_function(
+        tf.TensorSpec((1, size, size, convs[0][0]), tf.float32)).graph
+    opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    opts["output"] = "none"
+    return tf.compat.v1.profiler.profile(graph, options=opts).total_float_ops
+
+
+def _f64(v: Any) -> Any:
+    return tf.constant(v, dtype=tf.float64)
+
+
+class BlockOps:
+    @implements("block.residual", composed=True)
+    def residual(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, ws: Any = None, *,
+                 shortcut: str = "identity", stride: int = 1) -> Any:
+        xl = channels_last(x)
+        z2 = _conv(_relu(_conv(xl, w1, b1, stride)), w2, b2)
+        if shortcut == "projection":
+            short = _conv(xl, ws, None, stride)  # 1x1: no padding at any stride
+        elif shortcut == "zero_pad":
+            sub = xl[:, ::stride, ::stride, :]
+            short = tf.pad(sub, [[0, 0], [0, 0], [0, 0], [0, z2.shape[-1] - xl.shape[-1]]])
+        else:
+            short = xl
+        add = keras.layers.Add(dtype=x.dtype.name)
+        return channels_first(_relu(add([z2, short])))
+
+    @implements("block.inception", composed=True)
+    def inception(self, x: Any, w1: Any, b1: Any, w3r: Any, b3r: Any, w3: Any, b3: Any,
+                  w5r: Any, b5r: Any, w5: Any, b5: Any, wp: Any, bp: Any) -> Any:
+        xl, dt = channels_last(x), x.dtype.name
+        pool = _layer(("maxpool3", dt),
+                      lambda: keras.layers.MaxPooling2D(3, 1, padding="same", dtype=dt),
+                      xl.shape)
+        branches = [
+            _conv_relu(xl, w1, b1),
+            _conv_relu(_conv_relu(xl, w3r, b3r), w3, b3),
+            _conv_relu(_conv_relu(xl, w5r, b5r), w5, b5),
+            _conv_relu(pool(xl), wp, bp),
+        ]
+        concat = keras.layers.Concatenate(axis=-1, dtype=dt)
+        return channels_first(concat(branches))
+
+    @implements("block.flatten_fc", composed=True)
+    def flatten_fc(self, x: Any, w: Any, b: Any = None) -> Any:
+        xl, dt, out = channels_last(x), x.dtype.name, w.shape[0]
+        flat = _layer(("flatten", dt), lambda: keras.layers.Flatten(dtype=dt), xl.shape)(xl)
+        # Rows of the (in, out) kernel in Keras' (h, w, c) flatten order.
+        spatial = list(range(2, len(x.shape)))
+        kernel = tf.transpose(tf.reshape(w, [out, *x.shape[1:]]), [0, *spatial, 1])
+        kernel = tf.transpose(tf.reshape(kernel, [out, -1]))
+        dense = _layer(("dense", out, b is not None, dt),
+                       lambda: keras.layers.Dense(out, use_bias=b is not None, dtype=dt),
+                       flat.shape)
+        y, _ = dense.stateless_call([kernel] if b is None else [kernel, b], [], flat)
+        return y
+
+    @implements("arch.shapes_and_params", composed=True)
+    def shapes_and_params(self, *, name: str) -> tuple[Any, ...]:
+        kinds, shapes, params = _summary(name)
+        return _f64(kinds), _f64(shapes), _f64(params), _f64(sum(params))
+
+    @implements("arch.shapes_and_params/bottleneck", composed=True)
+    def bottleneck_multiplies(self, *, size: int, c_in: int, c_mid: int, c_out: int,
+                              kernel: int) -> tuple[Any, ...]:
+        direct = _multiplies(size, [(c_in, c_out, kernel)])
+        reduce = _multiplies(size, [(c_in, c_mid, 1)])
+        expand = _multiplies(size, [(c_mid, c_out, kernel)])
+        bottleneck = _multiplies(size, [(c_in, c_mid, 1), (c_mid, c_out, kernel)])
+        return _f64(direct), _f64(reduce), _f64(expand), _f64(bottleneck)
