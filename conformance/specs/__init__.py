@@ -3,6 +3,7 @@
 from conformance.specs import (
     activations,  # noqa: F401
     autodiff,  # noqa: F401
+    autodiff_composite,  # noqa: F401
     blocks,  # noqa: F401
     conv,  # noqa: F401
     losses,  # noqa: F401
