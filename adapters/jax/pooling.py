@@ -4,18 +4,27 @@ JAX has no pooling layer in core (Flax's pools are reduce_window too). torch's w
 reached with reduce_window's explicit (low, high) padding: ``p`` before, and after ``p`` plus
 the ceil-mode overhang; the padding value is the reduction's identity (-inf for max, +inf for
 min, 0 for sums), so it is never chosen. Average divisors are computed from the geometry.
+
+Single reduce_window calls run eagerly; compositions run under jax.jit with the geometry
+static (one compile per shape instead of one per primitive, as eager dispatch does).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from adapters.base import implements
 from adapters.jax._lazy import jax, jnp, lax
+
+
+@functools.cache
+def _jit(fn: Callable[..., Any], static: tuple[str, ...]) -> Callable[..., Any]:
+    return jax.jit(fn, static_argnames=static)
 
 
 def _axis_geometry(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> tuple[int, int]:
@@ -73,6 +82,84 @@ def _windows(x: Any, kernel: Sequence[int], stride: Sequence[int], dilation: Seq
     return jnp.stack(slices, axis=-1)
 
 
+GEOMETRY = ("kernel", "stride", "padding", "dilation", "ceil_mode")
+AVERAGE = ("kernel", "stride", "padding", "ceil_mode", "count_include_pad")
+
+
+def _max_with_indices(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...],
+                      padding: tuple[int, ...], dilation: tuple[int, ...],
+                      ceil_mode: bool) -> tuple[Any, Any]:
+    """Values from reduce_window; indices from the first maximum of each gathered window,
+    mapped to flat indices of the unpadded plane."""
+    args = _window_args(x, kernel, stride, padding, dilation, ceil_mode)
+    values = _reduce(x, -np.inf, lax.max, args)
+    padded = jnp.pad(lax.stop_gradient(x), args["padding"], constant_values=-np.inf)
+    slot = jnp.argmax(_windows(padded, kernel, stride, dilation, values.shape[2:]), -1)
+    flat = np.zeros((), np.int64)
+    for a, (n, k, s, p, d) in enumerate(zip(x.shape[2:], kernel, stride, padding, dilation,
+                                            strict=True)):
+        pos = np.arange(values.shape[2 + a])[:, None] * s - p + np.arange(k)[None, :] * d
+        flat = np.add.outer(flat * n, pos)
+    r = len(kernel)
+    table = flat.transpose([*range(0, 2 * r, 2), *range(1, 2 * r, 2)])
+    table = jnp.asarray(table.reshape(*values.shape[2:], -1))
+    table = jnp.broadcast_to(table, slot.shape + table.shape[-1:])
+    return values, jnp.take_along_axis(table, slot[..., None], axis=-1)[..., 0]
+
+
+def _avg(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...],
+         padding: tuple[int, ...], ceil_mode: bool, count_include_pad: bool) -> Any:
+    ones = (1,) * len(kernel)
+    total = _reduce(x, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones, ceil_mode))
+    div = _divisor(x, kernel, stride, padding, ceil_mode, count_include_pad)
+    return total / jnp.asarray(div, dtype=x.dtype)
+
+
+def _l2(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
+        mean: bool, count_include_pad: bool) -> Any:
+    ones = (1,) * len(kernel)
+    total = _reduce(x * x, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones, False))
+    if mean:
+        div = _divisor(x, kernel, stride, padding, False, count_include_pad)
+        total = total / jnp.asarray(div, dtype=x.dtype)
+    return jnp.sqrt(total)
+
+
+def _stochastic_eval(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...]) -> Any:
+    args = _window_args(x, kernel, stride, (0,) * len(kernel), (1,) * len(kernel), False)
+    return _reduce(x * x, 0.0, lax.add, args) / _reduce(x, 0.0, lax.add, args)
+
+
+def _stochastic_train(x: Any, key: Any, *, kernel: tuple[int, ...],
+                      stride: tuple[int, ...]) -> Any:
+    out = [(n - k) // s + 1 for n, k, s in zip(x.shape[2:], kernel, stride, strict=True)]
+    win = _windows(x, kernel, stride, (1,) * len(kernel), out)
+    # categorical samples index i with probability softmax(log a)_i = a_i / sum a.
+    pick = jax.random.categorical(key, jnp.log(win), axis=-1)
+    return jnp.take_along_axis(win, pick[..., None], axis=-1)[..., 0]
+
+
+def _unpool(values: Any, indices: Any, *, size: tuple[int, ...]) -> Any:
+    n, c = values.shape[:2]
+    flat = jnp.zeros((n, c, math.prod(size)), dtype=values.dtype)
+    rows = jnp.arange(n)[:, None, None]
+    chans = jnp.arange(c)[None, :, None]
+    flat = flat.at[rows, chans, indices.reshape(n, c, -1)].set(values.reshape(n, c, -1))
+    return flat.reshape(n, c, *size)
+
+
+def _kmax(x: Any, *, k: int, axis: int) -> Any:
+    # lax.top_k works on the last axis; among equal values it takes the lowest index.
+    moved = jnp.moveaxis(x, axis, -1)
+    keep = jnp.sort(lax.top_k(moved, k)[1], axis=-1)
+    return jnp.moveaxis(jnp.take_along_axis(moved, keep, axis=-1), -1, axis)
+
+
+def _geometry(**kwargs: Any) -> dict[str, Any]:
+    """Static (hashable) jit arguments: sequences as tuples."""
+    return {k: tuple(v) if isinstance(v, (list, tuple)) else v for k, v in kwargs.items()}
+
+
 class PoolingOps:
     @implements("pool.max")
     def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
@@ -81,25 +168,9 @@ class PoolingOps:
                        _window_args(x, kernel, stride, padding, dilation, ceil_mode))
 
     @implements("pool.max/indices", composed=True)
-    def max_pool_with_indices(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
-                              padding: Sequence[int], dilation: Sequence[int],
-                              ceil_mode: bool) -> Any:
-        # No arg-max pooling in JAX: values from reduce_window, indices from the first
-        # maximum of each gathered window, mapped to flat indices of the unpadded plane.
-        args = _window_args(x, kernel, stride, padding, dilation, ceil_mode)
-        values = _reduce(x, -np.inf, lax.max, args)
-        padded = jnp.pad(lax.stop_gradient(x), args["padding"], constant_values=-np.inf)
-        slot = jnp.argmax(_windows(padded, kernel, stride, dilation, values.shape[2:]), -1)
-        flat = np.zeros((), np.int64)
-        for a, (n, k, s, p, d) in enumerate(zip(x.shape[2:], kernel, stride, padding, dilation,
-                                                strict=True)):
-            pos = np.arange(values.shape[2 + a])[:, None] * s - p + np.arange(k)[None, :] * d
-            flat = np.add.outer(flat * n, pos)
-        r = len(kernel)
-        table = flat.transpose([*range(0, 2 * r, 2), *range(1, 2 * r, 2)])
-        table = jnp.asarray(table.reshape(*values.shape[2:], -1))
-        table = jnp.broadcast_to(table, slot.shape + table.shape[-1:])
-        return values, jnp.take_along_axis(table, slot[..., None], axis=-1)[..., 0]
+    def max_pool_with_indices(self, x: Any, **geometry: Any) -> Any:
+        # No arg-max pooling in JAX: composed (see _max_with_indices).
+        return _jit(_max_with_indices, GEOMETRY)(x, **_geometry(**geometry))
 
     @implements("pool.min")
     def min_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
@@ -108,39 +179,22 @@ class PoolingOps:
                        _window_args(x, kernel, stride, padding, dilation, ceil_mode))
 
     @implements("pool.avg", composed=True)
-    def avg_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
-                 padding: Sequence[int], ceil_mode: bool, count_include_pad: bool) -> Any:
-        ones = (1,) * len(kernel)
-        total = _reduce(x, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones,
-                                                       ceil_mode))
-        div = _divisor(x, kernel, stride, padding, ceil_mode, count_include_pad)
-        return total / jnp.asarray(div, dtype=x.dtype)
+    def avg_pool(self, x: Any, **geometry: Any) -> Any:
+        return _jit(_avg, AVERAGE)(x, **_geometry(**geometry))
 
     @implements("pool.l2", composed=True)
-    def l2_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
-                padding: Sequence[int], mean: bool, count_include_pad: bool) -> Any:
-        ones = (1,) * len(kernel)
-        total = _reduce(x * x, 0.0, lax.add,
-                        _window_args(x, kernel, stride, padding, ones, False))
-        if mean:
-            div = _divisor(x, kernel, stride, padding, False, count_include_pad)
-            total = total / jnp.asarray(div, dtype=x.dtype)
-        return jnp.sqrt(total)
+    def l2_pool(self, x: Any, **geometry: Any) -> Any:
+        static = ("kernel", "stride", "padding", "mean", "count_include_pad")
+        return _jit(_l2, static)(x, **_geometry(**geometry))
 
     @implements("pool.stochastic/eval", composed=True)
-    def stochastic_pool_eval(self, x: Any, *, kernel: Sequence[int],
-                             stride: Sequence[int]) -> Any:
-        args = _window_args(x, kernel, stride, (0,) * len(kernel), (1,) * len(kernel), False)
-        return _reduce(x * x, 0.0, lax.add, args) / _reduce(x, 0.0, lax.add, args)
+    def stochastic_pool_eval(self, x: Any, **geometry: Any) -> Any:
+        return _jit(_stochastic_eval, ("kernel", "stride"))(x, **_geometry(**geometry))
 
     @implements("pool.stochastic/train", composed=True)
-    def stochastic_pool_train(self, x: Any, *, kernel: Sequence[int],
-                              stride: Sequence[int]) -> Any:
-        out = [(n - k) // s + 1 for n, k, s in zip(x.shape[2:], kernel, stride, strict=True)]
-        win = _windows(x, kernel, stride, (1,) * len(kernel), out)
-        # categorical samples index i with probability softmax(log a)_i = a_i / sum a.
-        pick = jax.random.categorical(self.next_key(), jnp.log(win), axis=-1)
-        return jnp.take_along_axis(win, pick[..., None], axis=-1)[..., 0]
+    def stochastic_pool_train(self, x: Any, **geometry: Any) -> Any:
+        return _jit(_stochastic_train, ("kernel", "stride"))(x, self.next_key(),
+                                                             **_geometry(**geometry))
 
     @implements("pool.global_avg")
     def global_avg_pool(self, x: Any, *, keepdims: bool) -> Any:
@@ -154,16 +208,8 @@ class PoolingOps:
     def max_unpool(self, values: Any, indices: Any, *, output_size: Sequence[int]) -> Any:
         # JAX has no unpool: scatter with .at[].set into one flat plane per (n, c).
         size = tuple(int(n) for n in output_size)[-(values.ndim - 2):]
-        n, c = values.shape[:2]
-        flat = jnp.zeros((n, c, math.prod(size)), dtype=values.dtype)
-        rows = jnp.arange(n)[:, None, None]
-        chans = jnp.arange(c)[None, :, None]
-        flat = flat.at[rows, chans, indices.reshape(n, c, -1)].set(values.reshape(n, c, -1))
-        return flat.reshape(n, c, *size)
+        return _jit(_unpool, ("size",))(values, indices, size=size)
 
     @implements("pool.kmax", composed=True)
     def kmax_pool(self, x: Any, *, k: int, axis: int) -> Any:
-        # lax.top_k works on the last axis; among equal values it takes the lowest index.
-        moved = jnp.moveaxis(x, axis, -1)
-        keep = jnp.sort(lax.top_k(moved, k)[1], axis=-1)
-        return jnp.moveaxis(jnp.take_along_axis(moved, keep, axis=-1), -1, axis)
+        return _jit(_kmax, ("k", "axis"))(x, k=k, axis=axis)
