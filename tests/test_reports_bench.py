@@ -3,23 +3,12 @@ limit, checked against hand-computed values."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from reports import bench
+from tests.fixtures.results import synthetic
 
-
-def _synthetic():
-    path = Path(__file__).parent / "fixtures" / "results" / "synthetic.py"
-    spec = importlib.util.spec_from_file_location("reports_synthetic", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-syn = _synthetic()
+syn = synthetic  # the shared generator of synthetic runs
 LIMITS = {"bandwidth_gbs": 20.0, "gflops": 100.0}
 
 

@@ -9,7 +9,6 @@ runs as root and CI or KERNEL_ORACLE_INSTALL_BROWSER=1 allows it; otherwise it s
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import struct
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from reports import html
+from tests.fixtures.results import synthetic
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACT = ROOT / "reports" / "artifacts" / "report-screenshot.png"
@@ -29,15 +29,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 WINDOW = (1400, 2000)
 
 
-def _synthetic():
-    path = Path(__file__).parent / "fixtures" / "results" / "synthetic.py"
-    spec = importlib.util.spec_from_file_location("reports_synthetic", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-syn = _synthetic()
+syn = synthetic  # the shared generator of synthetic runs
 
 
 def _find_chromium() -> str | None:

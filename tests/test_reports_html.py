@@ -3,7 +3,6 @@ strings escaped, self-contained output, atomic writes and the command line's err
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -17,19 +16,12 @@ from reports import details, html, model
 from reports.__main__ import main
 from reports.load import load
 from reports.schema import ReportError
+from tests.fixtures.results import synthetic
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _synthetic():
-    path = Path(__file__).parent / "fixtures" / "results" / "synthetic.py"
-    spec = importlib.util.spec_from_file_location("reports_synthetic", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-syn = _synthetic()
+syn = synthetic  # the shared generator of synthetic runs
 CATALOG_IDS = ["act.sigmoid", "act.softmax", "pool.max", "pool.avg"]
 
 

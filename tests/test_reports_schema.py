@@ -3,7 +3,6 @@ line); a truncated last line is skipped with a warning, any other bad line stops
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,17 +10,9 @@ import pytest
 
 from reports.load import load, read_benchmarks, read_checks, read_env
 from reports.schema import SCHEMA_VERSION, ReportError, severity, validate_check
+from tests.fixtures.results import synthetic
 
-
-def _synthetic():
-    path = Path(__file__).parent / "fixtures" / "results" / "synthetic.py"
-    spec = importlib.util.spec_from_file_location("reports_synthetic", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-syn = _synthetic()
+syn = synthetic  # the shared generator of synthetic runs
 
 
 def _write_lines(path: Path, records: list[object], tail: str = "") -> Path:
