@@ -97,9 +97,17 @@ def _check_menu(oracle: Callable[..., Any], menu: list[Scenario], transposed: bo
         oracle(np.zeros(xs), np.zeros(ws), np.zeros(_c_out(xs, ws, g, transposed)), **g)
 
 
-def scenario_inputs(menu: list[Scenario], transposed: bool = False):
+def _seeded(shape: tuple[int, ...], lo: float, hi: float) -> st.SearchStrategy[np.ndarray]:
+    return st.integers(0, 2**32 - 1).map(
+        lambda seed: np.random.default_rng(seed).uniform(lo, hi, shape))
+
+
+def scenario_inputs(menu: list[Scenario], transposed: bool = False, seeded: bool = False):
     """Case((x, w, b), geometry) for one scenario of the menu; x in [-4, 4], w in
-    [-1, 1] / sqrt(fan in), b in [-2, 2]."""
+    [-1, 1] / sqrt(fan in), b in [-2, 2]. ``seeded``: values from a generator seeded by one
+    drawn integer, for a spec whose known divergence is in the geometry, not the values
+    (hypothesis then shrinks one integer, not every element, on each expected failure)."""
+    values = _seeded if seeded else S.arrays
 
     def inputs(dtype: str) -> st.SearchStrategy[Case]:
         @st.composite
@@ -107,9 +115,9 @@ def scenario_inputs(menu: list[Scenario], transposed: bool = False):
             xs, ws, g = d(st.sampled_from(menu))
             fan_in = math.prod(ws[1:]) if not transposed else math.prod(ws[2:]) * ws[0]
             scale = fan_in**-0.5
-            x = d(S.arrays(xs, -4.0, 4.0))
-            w = d(S.arrays(ws, -scale, scale))
-            b = d(S.arrays((_c_out(xs, ws, g, transposed),), -2.0, 2.0))
+            x = d(values(xs, -4.0, 4.0))
+            w = d(values(ws, -scale, scale))
+            b = d(values((_c_out(xs, ws, g, transposed),), -2.0, 2.0))
             return Case((x, w, b), dict(g), ("x", "w", "b"))
 
         return draw()
@@ -200,7 +208,7 @@ register(
     OpSpec("conv.depthwise2d", C.depthwise_conv2d, scenario_inputs(DEPTHWISE), grad_wrt=XWB,
            bench=_bench_conv(2, depthwise=True), flops=conv_flops),
     OpSpec("conv.depthwise2d/strided_dilated", C.depthwise_conv2d,
-           scenario_inputs(DEPTHWISE_STRIDED_DILATED), grad_wrt=XWB,
+           scenario_inputs(DEPTHWISE_STRIDED_DILATED, seeded=True), grad_wrt=XWB,
            notes="stride > 1 and dilation > 1"),
     OpSpec("conv.edge_detect", C.edge_detect, _edge_inputs, grad_wrt=(0,),
            bench=_edge_bench()),

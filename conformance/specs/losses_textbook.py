@@ -22,10 +22,26 @@ import numpy as np
 from oracle import losses as L
 
 
-def _reduce(x: Any, reduction: str) -> Any:
-    if reduction == "mean":
-        return np.mean(x)
-    return np.sum(x) if reduction == "sum" else x
+def _sequential_sum(x: Any, axis: int | None = None) -> Any:
+    """Left-to-right summation (NumPy's own sum is pairwise, luckier than kernels that reduce
+    in another order when the terms cancel), accumulated in float32 at least, as kernels do
+    for 16-bit dtypes, then rounded to the dtype."""
+    dt = np.asarray(x).dtype
+    acc = np.promote_types(dt, np.float32) if dt.itemsize < 4 else dt
+    flat = np.asarray(x).astype(acc)
+    flat = flat.reshape(-1) if axis is None else np.moveaxis(flat, axis, -1)
+    total = np.cumsum(flat, axis=-1)[..., -1] if flat.shape[-1] else np.zeros(flat.shape[:-1])
+    return np.asarray(total).astype(dt)
+
+
+def _reduce(x: Any, reduction: str, axis: int | None = None) -> Any:
+    if reduction == "none":
+        return x
+    total = _sequential_sum(x, axis)
+    if reduction == "sum":
+        return total
+    count = np.asarray(x).size if axis is None else np.asarray(x).shape[axis]
+    return (total / np.asarray(count, dtype=total.dtype)).astype(total.dtype)
 
 
 def _per_element(v: Any, shape: tuple[int, ...], reduction: str, dtype: Any) -> Any:
@@ -147,8 +163,7 @@ def sequence_cross_entropy(mode: str, args: list, kwargs: dict, outs: list,
 
     if mode == "jvp":
         per = _softmax_ce(z, target, seeds, mode, None, moved)[0]
-        per_step = np.mean(per, axis=1) if red == "mean" else np.sum(per, axis=1)
-        return [np.asarray(np.sum(per_step), dtype=z.dtype)]
+        return [np.asarray(_sequential_sum(_reduce(per, red, axis=1)), dtype=z.dtype)]
     scale = 1 / np.asarray(n, dtype=z.dtype) if red == "mean" else 1
     cot = np.broadcast_to(np.asarray(seeds[0], dtype=z.dtype) * scale, (steps, n))
     return _softmax_ce(z, target, seeds, mode, cot, moved)
