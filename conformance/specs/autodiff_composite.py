@@ -128,8 +128,9 @@ def _mlp_bench(n: int, di: int, h: int, c: int, with_g: bool) -> Case:
     return Case((*params, t, *extra), {})
 
 
-MLP_BENCH = {"small": (64, 64, 64, 10), "medium": (256, 512, 512, 10),
-             "large": (4096, 1024, 1024, 100)}
+# (N, D, H, C); "large" moves ~20 MB (x and dx) for ~8 GFLOP: a few seconds per benchmark.
+MLP_BENCH = {"small": (64, 64, 64, 10), "medium": (256, 256, 256, 10),
+             "large": (4096, 512, 512, 100)}
 
 
 def _mlp_benches(with_g: bool) -> dict[str, Callable[[], Case]]:

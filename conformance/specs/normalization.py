@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from conformance import strategies as S
-from conformance.registry import Case, OpSpec, register
+from conformance.registry import Case, OpSpec, Override, register
 from conformance.specs import _norm_derivatives as D
 from oracle import normalization as N
 
@@ -42,6 +42,16 @@ from oracle import normalization as N
 # rounding noise (infinitely ill-conditioned), which no error bound can judge.
 MEAN_RATIO = 4.0
 MEAN_RATIO_MIN = 0.25
+# torch's CPU kernels and Keras (tf.nn.batch_normalization) fold the normalization into
+# y = x * a + (beta - mean * a), a = gamma * r: one multiply-add per element, backward stable,
+# but its rounding is eps (|x| + |mean|) |a| where the naive (x - mean) * a makes
+# eps |x - mean| |a|. With |mean| <= MEAN_RATIO std that is within the rule's constant for
+# most elements; a value near the mean of a group with one outlier (hypothesis's favourite)
+# reached 1.05x in float64. Half types are computed in float32 by those kernels (no need).
+FOLDED = Override(2.0, "y = x * a + (beta - mean * a) (torch CPU, Keras): rounding "
+                  "eps (|x| + |mean|) |a| instead of the naive eps |x - mean| |a|; "
+                  "|mean| <= 4 std keeps it within 2x", modes=("forward",),
+                  dtypes=("float64", "float32"))
 # Groups have >= GROUP_MIN values (shapes with sides >= 3): one value standardizes to 0
 # (output beta, d/dx identically 0) and two to +-sqrt(var / (var + eps)), whose derivative is
 # O(eps / var). Both come out of kernels as differences of nearly equal terms, rounding noise
@@ -236,15 +246,16 @@ def _lrn(sizes: list[int], ndim: int):
 
 register(
     OpSpec("norm.batch_norm_train", N.batch_norm_train, _bn_train(unbiased=True),
-           grad_wrt=(0, 1, 2), grad_outputs=(0,), naive_derivative=D.bn,
+           grad_wrt=(0, 1, 2), grad_outputs=(0,), naive_derivative=D.bn, overrides=(FOLDED,),
            notes="running statistics are buffers: only y carries gradients"),
     OpSpec("norm.batch_norm_train/biased_running_var", N.batch_norm_train,
            _bn_train(unbiased=False), grad_wrt=(0, 1, 2), grad_outputs=(0,),
-           naive_derivative=D.bn,
+           naive_derivative=D.bn, overrides=(FOLDED,),
            notes="Keras 3 / Flax store the biased batch variance in the running variance"),
-    OpSpec("norm.batch_norm_eval", N.batch_norm_eval, _bn_eval, grad_wrt=(0, 1, 2)),
+    OpSpec("norm.batch_norm_eval", N.batch_norm_eval, _bn_eval, grad_wrt=(0, 1, 2),
+           overrides=(FOLDED,)),
     OpSpec("norm.layer_norm", N.layer_norm, _layer_norm, grad_wrt=(0, 1, 2),
-           naive_derivative=D.ln),
+           naive_derivative=D.ln, overrides=(FOLDED,)),
     *[OpSpec(f"norm.weight_norm/{where}", N.weight_norm,
              _weight_norm(where), grad_wrt=(0, 1), naive_derivative=D.weight_norm)
       for where in ("outer", "inner", "whole")],

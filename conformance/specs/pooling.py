@@ -1,19 +1,20 @@
-"""Specs of the ``pool`` family, window pooling: max (values, torch's indices, ties), min,
-average, L2 and global pooling.
+"""Specs of the ``pool`` family, window pooling: max (values, dilated windows, torch's
+indices, ties), min, average, L2 and global pooling.
 
 Geometry comes from a fixed MENU of (input shape, kernel, stride, padding, dilation,
 ceil_mode) scenarios per spec, drawn by hypothesis like ``strategies.shapes``: eager JAX
 compiles reduce_window per shape and geometry, so free geometry would compile per example.
 Each menu is a pure function of its parameters and covers, among its few entries, padding,
-stride != kernel, ceil-mode partial windows, inputs whose end no window covers, dilation
-and non-square kernels where the op has them. ``count_include_pad`` and ``mean`` change no
-shape and are drawn freely.
+stride != kernel, ceil-mode partial windows, inputs whose end no window covers and
+non-square kernels. Dilation has its own spec (``pool.max/dilated``, every scenario dilated):
+JAX has no reverse mode for it. ``count_include_pad`` and ``mean`` change no shape and are
+drawn freely.
 
 Max/min pooling gradients are checked on tie-free inputs (distinct values on a grid that
 every dtype holds exactly). Ties are checked separately (``pool.max/ties``): torch, TF and
-JAX's reduce_window all route the gradient to the first maximum, the oracle's rule. Global
-max with ties (``pool.global_max/ties``) is where they part: tf.reduce_max and jnp.max split
-it equally between the tied maxima.
+JAX's reverse mode route the gradient to the first maximum, the oracle's rule (JAX's forward
+mode does not always). Global max with ties (``pool.global_max/ties``) is where they part:
+tf.reduce_max and jnp.max split it equally between the tied maxima.
 """
 
 from __future__ import annotations

@@ -44,6 +44,70 @@ def pvalue_agreement(name: str, pvalue: float, observed: float, expected: float,
                                observed, expected, allowed, False)
 
 
+# --- textbook derivatives of the scalar penalties --------------------------------------------
+# A penalty's derivative is a sum over every weight: J u = sum_i g_i u_i for a random tangent
+# u (and the VJP identity <g, u> = <v, J u> the same). Kernels accumulate it in their own
+# order; NumPy's pairwise order (the oracle's naive run) is among the most accurate, and on a
+# cancelling sum its error alone can be small by chance (kernel and naive errors are then
+# independent roundings of equal size). The textbook evaluation below sums the same terms
+# in a plain sequential loop in the tested dtype, from the closed-form gradient (l2's from
+# the saved output, w / ||w||, as the kernels compute it); the larger naive error counts.
+
+def _scalar_textbook(gradients):
+    """naive_derivative of a scalar-output op from its per-input gradients (tested dtype):
+    vjp v * g per input; jvp sum(g * u) over all inputs, summed sequentially (np.cumsum)."""
+
+    def naive(mode, args, kwargs, outs, seeds):
+        grads = gradients(args, kwargs, outs[0])
+        if mode == "vjp":
+            return [seeds[0] * g for g in grads]
+        terms = np.concatenate([(g * u).reshape(-1) for g, u in zip(grads, seeds)])
+        return [np.cumsum(terms)[-1] if terms.size else terms.sum()]
+
+    return naive
+
+
+def _norm_grad(ws: list[np.ndarray], y) -> list[np.ndarray]:
+    return [w / y for w in ws]
+
+
+def _penalty_grads(penalty: str, ws: list[np.ndarray]) -> list[np.ndarray]:
+    """Gradients of R over all of ``ws`` (l2: from its value, computed in the dtype)."""
+    if penalty == "l1":
+        return [np.sign(w) for w in ws]
+    if penalty == "l2_squared":
+        return [w + w for w in ws]
+    norm = np.sqrt(np.sum(np.concatenate([(w * w).reshape(-1) for w in ws])))
+    return _norm_grad(ws, norm)
+
+
+def _group_grad(w: np.ndarray, groups: np.ndarray, form: str) -> np.ndarray:
+    grad = np.zeros_like(w)
+    for g in np.unique(groups[groups >= 0]):
+        member = groups == g
+        grad[member] = (w[member] + w[member] if form == "squares"
+                        else w[member] / np.sqrt(np.sum(w[member] * w[member])))
+    return grad
+
+
+L1_D = _scalar_textbook(lambda args, kw, y: _penalty_grads("l1", [args[0]]))
+L2_D = _scalar_textbook(lambda args, kw, y: _norm_grad([args[0]], y))
+L2SQ_D = _scalar_textbook(lambda args, kw, y: _penalty_grads("l2_squared", [args[0]]))
+GROUP_D = _scalar_textbook(lambda args, kw, y: [_group_grad(args[0], args[1], kw["form"])])
+
+
+def _total_loss_grads(args, kw, y) -> list[np.ndarray]:
+    data_loss, ws, groups = args[0], list(args[1:3]), args[3:5]
+    lam_r, lam_g = (np.asarray(kw[k], dtype=data_loss.dtype) for k in ("lambda_r", "lambda_g"))
+    grads = [lam_r * g for g in _penalty_grads(kw["penalty"], ws)]
+    grads = [g if ids is None else g + lam_g * _group_grad(w, ids, kw["group_form"])
+             for g, w, ids in zip(grads, ws, groups)]
+    return [np.ones_like(data_loss), *grads]
+
+
+TOTAL_LOSS_D = _scalar_textbook(_total_loss_grads)
+
+
 def _weights(lo_side: int = 1, max_dims: int = 3):
     return S.away_from(S.arrays(S.shapes(1, max_dims, lo_side, 6), -4.0, 4.0), [0.0], KINK_GAP)
 
@@ -222,13 +286,16 @@ def _bench_weights(**kwargs) -> dict:
 
 
 register(
-    OpSpec("reg.l1", R.l1, _single(_weights()), grad_wrt=(0,), bench=_bench_weights()),
-    OpSpec("reg.l2", R.l2, _single(_weights()), grad_wrt=(0,), bench=_bench_weights()),
+    OpSpec("reg.l1", R.l1, _single(_weights()), grad_wrt=(0,), bench=_bench_weights(),
+           naive_derivative=L1_D),
+    OpSpec("reg.l2", R.l2, _single(_weights()), grad_wrt=(0,), bench=_bench_weights(),
+           naive_derivative=L2_D),
     OpSpec("reg.l2_squared", R.l2_squared,
            _single(S.arrays(S.shapes(1, 3, 1, 6), -4.0, 4.0)), grad_wrt=(0,),
-           bench=_bench_weights()),
-    OpSpec("reg.group", R.group_penalty, _group, grad_wrt=(0,)),
-    OpSpec("reg.total_loss", total_loss_2, _total_loss, grad_wrt=(0, 1, 2)),
+           bench=_bench_weights(), naive_derivative=L2SQ_D),
+    OpSpec("reg.group", R.group_penalty, _group, grad_wrt=(0,), naive_derivative=GROUP_D),
+    OpSpec("reg.total_loss", total_loss_2, _total_loss, grad_wrt=(0, 1, 2),
+           naive_derivative=TOTAL_LOSS_D),
     OpSpec("reg.dropout", R.dropout, _dropout, check=_dropout_check,
            bench=B.by_size(lambda s: Case((B.normal(s),), {"p": 0.25}, ("x",)),
                            B.ELEMENTWISE)),
