@@ -26,9 +26,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from conformance import bench_cases as B
-from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
-from conformance.specs.conv import conv_flops
+from conformance.specs.conv import arrays, conv_flops
 from oracle import architectures as AR
 from oracle import blocks as BL
 from oracle.activations import relu
@@ -42,7 +41,7 @@ UNIQUE_SCALE = 2.0**-4
 
 def _weights(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     s = math.prod(shape[1:]) ** -0.5
-    return S.arrays(shape, -s, s)
+    return arrays(shape, -s, s)
 
 
 def _bias_away(inp: np.ndarray, w: np.ndarray, signs: list[bool], stride: int = 1,
@@ -92,7 +91,7 @@ def _residual(menu: list[tuple[Any, ...]]):
         @st.composite
         def draw(d: st.DrawFn) -> Case:
             xs, c_out, k, stride, shortcut = d(st.sampled_from(menu))
-            x = d(S.arrays(xs, -4.0, 4.0))
+            x = d(arrays(xs, -4.0, 4.0))
             w1 = d(_weights((c_out, xs[1], k, k)))
             w2 = d(_weights((c_out, c_out, k, k)))
             ws = d(_weights((c_out, xs[1], 1, 1))) if shortcut == "projection" else None
@@ -153,9 +152,9 @@ def _flatten_fc(dtype: str) -> st.SearchStrategy[Case]:
     @st.composite
     def draw(d: st.DrawFn) -> Case:
         xs, out = d(st.sampled_from(FLATTEN_FC))
-        x = d(S.arrays(xs, -4.0, 4.0))
+        x = d(arrays(xs, -4.0, 4.0))
         w = d(_weights((out, math.prod(xs[1:]))))
-        b = d(S.arrays((out,), -2.0, 2.0))
+        b = d(arrays((out,), -2.0, 2.0))
         return Case((x, w, b), {}, ("x", "w", "b"))
 
     return draw()
