@@ -1,10 +1,15 @@
-"""``python -m conformance coverage [--format text|json] [--backend NAME]...``"""
+"""``python -m conformance coverage [--format text|json] [--backend NAME]...``
+
+``python -m conformance run [--backends torch,jax,tensorflow] [-o report.html] [--no-speed]
+[pytest options...]``: the main job (conformance and speed runs of each backend, one report).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from adapters.base import AdapterError
 
@@ -16,7 +21,28 @@ def main(argv: list[str] | None = None) -> int:
     cov.add_argument("--format", choices=("text", "json"), default="text")
     cov.add_argument("--backend", action="append", default=None,
                      help="a backend to list (repeatable; default: the built-in three)")
-    args = parser.parse_args(argv)
+    run = sub.add_parser(
+        "run", help="conformance and speed runs of each backend, merged into one HTML report",
+        epilog="Other options (--ops, --examples, --dtype, --device, -n 2...) go to each "
+               "pytest run unchanged.")
+    run.add_argument("--backends", default="torch,jax,tensorflow",
+                     help="comma-separated backends, run in turn (default: all three)")
+    run.add_argument("-o", "--output", type=Path, default=Path("reports/report.html"),
+                     help="the merged HTML report (default reports/report.html)")
+    run.add_argument("--results-root", type=Path, default=Path("reports/results"),
+                     help="where each run's results directory goes")
+    run.add_argument("--seed", type=int, default=None, help="one seed for every run")
+    run.add_argument("--no-speed", dest="speed", action="store_false",
+                     help="skip the speed runs")
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "run":
+        from conformance import pipeline
+
+        backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+        return pipeline.run_all(backends, args.output, args.results_root, args.seed,
+                                args.speed, extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from conformance import coverage
 
     try:

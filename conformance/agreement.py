@@ -101,7 +101,7 @@ def compare(
         return Agreement(name, 0.0, 0.0, 0.0, (), None, None, 0.0, False)
     flat = int(np.argmax(ratios))
     idx = tuple(int(i) for i in np.unravel_index(flat, ratios.shape))
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         ulps = np.where(err == 0, 0.0, err / ulp(exact, dtype))
     finite_err = err[np.isfinite(err)]
     return Agreement(

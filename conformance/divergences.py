@@ -49,6 +49,11 @@ class Divergence:
             and (self.versions is None or version_in(version, self.versions))
         )
 
+    def applies_to(self, device: str, version: str) -> bool:
+        """Whether the entry is about this device and framework version at all."""
+        return ((self.devices is None or device.split(":")[0] in self.devices)
+                and (self.versions is None or version_in(version, self.versions)))
+
     def as_record(self) -> dict[str, Any]:
         return {"id": self.id, "category": self.category, "reason": self.reason, "link": self.link}
 

@@ -75,3 +75,24 @@ def test_shipped_divergence_files_are_valid(backend):
     if path.exists():
         for d in div.load(path):
             assert d.reason.strip() and d.category in div.CATEGORIES
+
+
+def _ctx(entries):
+    from types import SimpleNamespace
+
+    adapter = SimpleNamespace(requested_device="cpu", supported_dtypes=lambda: ("float16",))
+    return SimpleNamespace(adapter=adapter, divergences=entries, backend="torch",
+                           version="2.13.0+cpu")
+
+
+def test_only_entries_for_this_device_and_version_can_be_stale(tmp_path):
+    from conformance import plugin
+
+    text = GOOD + GOOD.replace("t-one", "t-gpu").replace(
+        'versions = ">=2.13,<2.14"', 'devices = ["cuda"]').replace('"norm.*"', '"norm.nothing"')
+    stale = GOOD.replace("t-one", "t-stale").replace('"norm.*"', '"norm.nothing"')
+    entries = div.load(write(tmp_path, text + stale))
+    assert [d.applies_to("cpu", "2.13.0") for d in entries] == [True, False, True]
+    with pytest.warns(UserWarning) as seen:
+        plugin._warn_unmatched(_ctx(entries))
+    assert [str(w.message).split("'")[1] for w in seen] == ["t-stale"]

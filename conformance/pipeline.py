@@ -1,0 +1,102 @@
+"""The main job in one command: a conformance run and a speed run of each backend, in
+turn, merged into one HTML report.
+
+Each run is the same ``pytest conformance/`` a user would type, in a subprocess, so that one
+framework's import (or crash) cannot disturb another's and each run directory is exactly what
+the plugin writes. A backend that cannot run (not installed, no such device) is reported in
+one line and the others go on; the report is built from whatever runs left results, also
+when the job is interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKENDS = ("torch", "jax", "tensorflow")
+
+
+@dataclass
+class Run:
+    backend: str
+    kind: str  # "conformance" or "speed"
+    results: Path
+    returncode: int
+
+    @property
+    def wrote_results(self) -> bool:
+        return (self.results / "env.json").is_file()
+
+    def summary(self) -> str:
+        state = {0: "all checks agree", 1: "disagreements found",
+                 5: "no checks selected"}.get(self.returncode, f"exit status {self.returncode}")
+        where = self.results if self.wrote_results else "no results"
+        return f"{self.backend} {self.kind}: {state} ({where})"
+
+
+def pytest_command(backend: str, results: Path, seed: int, speed: bool,
+                   extra: Sequence[str]) -> list[str]:
+    cmd = [sys.executable, "-m", "pytest", str(ROOT / "conformance"), "-p", "no:cacheprovider",
+           "-q", "--backend", backend, "--seed", str(seed), "--results", str(results)]
+    return cmd + (["--speed"] if speed else []) + list(extra)
+
+
+def run_backend(backend: str, kind: str, root: Path, seed: int,
+                extra: Sequence[str]) -> Run:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    suffix = "-speed" if kind == "speed" else ""
+    results = root / f"{stamp}-{backend}-{seed}{suffix}"
+    cmd = pytest_command(backend, results, seed, kind == "speed", extra)
+    print(f"== {backend} {kind}: {' '.join(cmd[1:])}", flush=True)
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    proc = subprocess.run(cmd, cwd=ROOT, env=env)
+    return Run(backend, kind, results, proc.returncode)
+
+
+def run_all(backends: Sequence[str], output: Path, root: Path, seed: int | None = None,
+            speed: bool = True, extra: Sequence[str] = ()) -> int:
+    """Run every backend (and its speed run), build the merged report; the exit status is
+    0 when every run agreed, 1 when some check disagreed, 2 when a run could not start."""
+    from reports.html import build
+    from reports.schema import ReportError
+
+    seed = random.randrange(2**31) if seed is None else seed
+    root, output = root.resolve(), output.resolve()
+    print(f"conformance pipeline: backends {', '.join(backends)}, seed {seed} "
+          f"(rerun with --seed {seed})", flush=True)
+    runs: list[Run] = []
+    try:
+        for backend in backends:
+            runs.append(run_backend(backend, "conformance", root, seed, extra))
+            if speed and runs[-1].wrote_results:
+                runs.append(run_backend(backend, "speed", root, seed, extra))
+    except KeyboardInterrupt:
+        print("interrupted: building the report from the runs so far", flush=True)
+    for run in runs:
+        print(run.summary())
+    dirs = [r.results for r in runs if r.wrote_results]
+    if not dirs:
+        print("error: no run wrote results; no report", file=sys.stderr)
+        return 2
+    try:
+        build(dirs, output)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {output} from {len(dirs)} run{'s' if len(dirs) != 1 else ''}")
+    return _status(runs, len(backends))
+
+
+def _status(runs: list[Run], wanted: int) -> int:
+    started = {r.backend for r in runs}
+    if len(started) < wanted or any(r.returncode not in (0, 1, 5) for r in runs):
+        return 2
+    return 1 if any(r.returncode == 1 for r in runs) else 0
