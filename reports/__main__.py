@@ -1,4 +1,5 @@
-"""``python -m reports build RESULTS_DIR... -o report.html [--catalog catalog.txt]``.
+"""``python -m reports build RESULTS_DIR... -o report.html [--catalog catalog.txt]``;
+``python -m reports spread SPEED_RUN_DIR...`` (repeatability of benchmark medians).
 
 Errors (malformed or incompatible results, unwritable output, bad usage) are one line on
 stderr and exit status 2, with no traceback and no file written.
@@ -35,11 +36,15 @@ def parser() -> argparse.ArgumentParser:
                    help="the HTML file to write (replaced atomically)")
     b.add_argument("--catalog", type=Path, default=CATALOG, metavar="FILE",
                    help="catalog ids, one per line (default: conformance/catalog.txt)")
+    sp = sub.add_parser("spread", help="how far repeated speed runs put each median")
+    sp.add_argument("dirs", nargs="+", type=Path, metavar="SPEED_RUN_DIR")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "spread":
+        return _spread(args.dirs)
     try:
         results = build(args.dirs, args.output, args.catalog)
     except ReportError as exc:
@@ -49,6 +54,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reports: warning: {w}", file=sys.stderr)
     print(f"wrote {args.output} ({len(results.checks)} checks from {len(results.runs)} "
           f"run{'s' if len(results.runs) != 1 else ''})")
+    return 0
+
+
+def _spread(dirs: list[Path]) -> int:
+    from reports import spread
+
+    try:
+        print(spread.summary(spread.spreads(dirs)))
+    except ReportError as exc:
+        print(f"reports: error: {exc}".replace("\n", " "), file=sys.stderr)
+        return EXIT_ERROR
     return 0
 
 
