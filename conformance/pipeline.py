@@ -48,14 +48,35 @@ def pytest_command(backend: str, results: Path, seed: int, speed: bool,
     return cmd + (["--speed"] if speed else []) + list(extra)
 
 
+XDIST_OPTIONS = ("-n", "--numprocesses", "--dist", "--maxprocesses")
+
+
+def without_xdist(args: Sequence[str]) -> list[str]:
+    """``args`` less pytest-xdist's options: timings are taken one process at a time
+    (pytest-benchmark switches itself off under xdist)."""
+    out: list[str] = []
+    skip_value = False
+    for a in args:
+        if skip_value:
+            skip_value = False
+        elif a in XDIST_OPTIONS:
+            skip_value = True
+        elif not any(a.startswith(o) and o != a for o in XDIST_OPTIONS):
+            out.append(a)
+    return out
+
+
 def run_backend(backend: str, kind: str, root: Path, seed: int,
                 extra: Sequence[str]) -> Run:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     suffix = "-speed" if kind == "speed" else ""
     results = root / f"{stamp}-{backend}-{seed}{suffix}"
-    cmd = pytest_command(backend, results, seed, kind == "speed", extra)
+    speed = kind == "speed"
+    cmd = pytest_command(backend, results, seed, speed, without_xdist(extra) if speed else extra)
     print(f"== {backend} {kind}: {' '.join(cmd[1:])}", flush=True)
-    env = dict(os.environ)
+    # A parent pytest-xdist worker's variables would make the child's pytest-benchmark
+    # believe it runs under xdist and switch itself off.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     proc = subprocess.run(cmd, cwd=ROOT, env=env)
     return Run(backend, kind, results, proc.returncode)

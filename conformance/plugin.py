@@ -85,7 +85,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     where (its session exists only after every plugin's pytest_configure)."""
     config = session.config
     ctx, bench = context(config), getattr(config, "_benchmarksession", None)
-    if ctx is None or bench is None or bench.json or not speed_selected(config):
+    if ctx is None or bench is None or not speed_selected(config):
+        return
+    if bench.disabled:
+        # Timed rounds would silently not run: benchmarks under xdist (-n, or a parent's
+        # PYTEST_XDIST_WORKER) or --benchmark-disable are switched off by pytest-benchmark.
+        raise pytest.UsageError("speed runs need pytest-benchmark enabled: run them without "
+                                "-n (xdist) and without --benchmark-disable")
+    if bench.json:
         return
     worker = getattr(config, "workerinput", {}).get("workerid")
     name = f"benchmarks-{worker}.json" if worker else "benchmarks.json"

@@ -30,5 +30,14 @@ def test_one_command_runs_each_backend_and_merges_one_report(tmp_path):
     env = json.loads((tmp_path / "results" / runs[0] / "env.json").read_text())
     assert env["seed"] == 3 and env["finished"]
     assert (tmp_path / "results" / runs[1] / "benchmarks.json").is_file()
+    assert out.is_file(), text
     html = out.read_text()
     assert "act.relu" in html and "torch" in html and "Benchmarks" in html
+
+
+def test_speed_runs_drop_xdist_options_and_keep_the_rest():
+    from conformance.pipeline import without_xdist
+
+    args = ["-n", "2", "--ops", "norm.*", "-n2", "--dist=load", "--numprocesses", "4",
+            "--examples", "5", "--dist", "loadgroup", "--dtype", "float32"]
+    assert without_xdist(args) == ["--ops", "norm.*", "--examples", "5", "--dtype", "float32"]
