@@ -27,7 +27,7 @@ from conformance.registry import Case, OpSpec
 # within one, so the shorter run (about 100 s for torch) is kept.
 TARGET_S = 0.25
 MAX_ROUNDS = 50
-MIN_ROUNDS = 9
+MIN_ROUNDS = 5
 
 
 def _best_of(fn: Callable[[], Any], n: int = 5) -> float:
