@@ -64,11 +64,16 @@ class JaxCore(Adapter):
         }
 
     def seed(self, seed: int) -> None:
-        self.key = jax.random.key(seed)
+        self._base_key, self._draws = jax.random.key(seed), 0
 
     def next_key(self) -> Any:
-        self.key, sub = jax.random.split(getattr(self, "key", jax.random.key(0)))
-        return sub
+        # The state is a Python counter, not a split key stored on the adapter: a mapping
+        # traced by jax.jit (speed runs) would leave a tracer behind in a stored key.
+        if getattr(self, "_base_key", None) is None:
+            with jax.ensure_compile_time_eval():  # a concrete key even when first met in a trace
+                self.seed(0)
+        self._draws += 1
+        return jax.random.fold_in(self._base_key, self._draws)
 
     def compiled(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         return jax.jit(fn)
