@@ -136,10 +136,16 @@ class ConvOps:
         k = w.shape[2:]
         filt = tf.transpose(tf.reshape(w, [c, w.shape[0] // c, *k]), [2, 3, 0, 1])
         s, d = as_tuple(stride, 2), as_tuple(dilation, 2)
-        pad = (padding.upper() if isinstance(padding, str)
-               else [[0, 0], *([q, q] for q in as_tuple(padding, 2)), [0, 0]])
-        y = tf.nn.depthwise_conv2d(channels_last(x), filt, strides=[1, *s, 1], padding=pad,
-                                   dilations=d)
+        xl = channels_last(x)
+        if isinstance(padding, str):
+            pad = padding.upper()
+        else:
+            # tf.pad, then 'VALID': the same windows; an explicit padding list makes
+            # DepthwiseConv2dNative's shape inference abort the process inside tf.function
+            # (CHECK "Invalid index from the dimension", TF 2.21; eager is unaffected).
+            xl = tf.pad(xl, [[0, 0], *([q, q] for q in as_tuple(padding, 2)), [0, 0]])
+            pad = "VALID"
+        y = tf.nn.depthwise_conv2d(xl, filt, strides=[1, *s, 1], padding=pad, dilations=d)
         return channels_first(y if b is None else tf.nn.bias_add(y, b))
 
     @implements("conv.edge_detect", composed=True)
