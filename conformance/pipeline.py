@@ -35,8 +35,10 @@ class Run:
         return (self.results / "env.json").is_file()
 
     def summary(self) -> str:
-        state = {0: "all checks agree", 1: "disagreements found",
-                 5: "no checks selected"}.get(self.returncode, f"exit status {self.returncode}")
+        speed = self.kind == "speed"
+        state = {0: "benchmarks done" if speed else "all checks agree",
+                 1: "a benchmark failed" if speed else "disagreements found",
+                 5: "nothing selected"}.get(self.returncode, f"exit status {self.returncode}")
         where = self.results if self.wrote_results else "no results"
         return f"{self.backend} {self.kind}: {state} ({where})"
 
