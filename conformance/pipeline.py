@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("torch", "jax", "tensorflow")
+INTERRUPTED = 130  # a run cut off by Ctrl-C, as a shell reports it
 
 
 @dataclass
@@ -38,7 +39,8 @@ class Run:
         speed = self.kind == "speed"
         state = {0: "benchmarks done" if speed else "all checks agree",
                  1: "a benchmark failed" if speed else "disagreements found",
-                 5: "nothing selected"}.get(self.returncode, f"exit status {self.returncode}")
+                 5: "nothing selected", INTERRUPTED: "interrupted"}.get(
+                     self.returncode, f"exit status {self.returncode}")
         where = self.results if self.wrote_results else "no results"
         return f"{self.backend} {self.kind}: {state} ({where})"
 
@@ -68,20 +70,23 @@ def without_xdist(args: Sequence[str]) -> list[str]:
     return out
 
 
-def run_backend(backend: str, kind: str, root: Path, seed: int,
-                extra: Sequence[str]) -> Run:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    suffix = "-speed" if kind == "speed" else ""
-    results = root / f"{stamp}-{backend}-{seed}{suffix}"
+def run_backend(backend: str, kind: str, root: Path, seed: int, extra: Sequence[str],
+                runs: list[Run]) -> Run:
+    """One pytest run; it joins ``runs`` before it starts, so that a run interrupted halfway
+    (its results are valid up to the last whole line) still goes into the report."""
     speed = kind == "speed"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    results = root / f"{stamp}-{backend}-{seed}{'-speed' if speed else ''}"
     cmd = pytest_command(backend, results, seed, speed, without_xdist(extra) if speed else extra)
     print(f"== {backend} {kind}: {' '.join(cmd[1:])}", flush=True)
     # A parent pytest-xdist worker's variables would make the child's pytest-benchmark
     # believe it runs under xdist and switch itself off.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    proc = subprocess.run(cmd, cwd=ROOT, env=env)
-    return Run(backend, kind, results, proc.returncode)
+    run = Run(backend, kind, results, INTERRUPTED)
+    runs.append(run)
+    run.returncode = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    return run
 
 
 def run_all(backends: Sequence[str], output: Path, root: Path, seed: int | None = None,
@@ -98,9 +103,9 @@ def run_all(backends: Sequence[str], output: Path, root: Path, seed: int | None 
     runs: list[Run] = []
     try:
         for backend in backends:
-            runs.append(run_backend(backend, "conformance", root, seed, extra))
-            if speed and runs[-1].wrote_results:
-                runs.append(run_backend(backend, "speed", root, seed, extra))
+            run = run_backend(backend, "conformance", root, seed, extra, runs)
+            if speed and run.wrote_results:
+                run_backend(backend, "speed", root, seed, extra, runs)
     except KeyboardInterrupt:
         print("interrupted: building the report from the runs so far", flush=True)
     for run in runs:
@@ -120,6 +125,8 @@ def run_all(backends: Sequence[str], output: Path, root: Path, seed: int | None 
 
 def _status(runs: list[Run], wanted: int) -> int:
     started = {r.backend for r in runs}
+    if any(r.returncode == INTERRUPTED for r in runs):
+        return INTERRUPTED
     if len(started) < wanted or any(r.returncode not in (0, 1, 5) for r in runs):
         return 2
     return 1 if any(r.returncode == 1 for r in runs) else 0

@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -41,3 +43,23 @@ def test_speed_runs_drop_xdist_options_and_keep_the_rest():
     args = ["-n", "2", "--ops", "norm.*", "-n2", "--dist=load", "--numprocesses", "4",
             "--examples", "5", "--dist", "loadgroup", "--dtype", "float32"]
     assert without_xdist(args) == ["--ops", "norm.*", "--examples", "5", "--dtype", "float32"]
+
+
+def test_an_interrupted_job_still_reports_the_run_it_cut_off(tmp_path):
+    out, results = tmp_path / "report.html", tmp_path / "results"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "conformance", "run", "--backends", "torch,jax", "--no-speed",
+         "-o", str(out), "--results-root", str(results), "--seed", "4", "--ops", "act.*"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not any(p.stat().st_size for p in results.glob("*/checks-*.jsonl")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the job and its pytest run alike
+    text, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, text
+    assert "torch conformance: interrupted" in text and "== jax" not in text
+    (run,) = results.iterdir()
+    assert json.loads((run / "env.json").read_text())["finished"] is None
+    assert "act." in out.read_text()
