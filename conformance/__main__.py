@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from adapters import BUILTIN
 from adapters.base import AdapterError
 
 
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         "run", help="conformance and speed runs of each backend, merged into one HTML report",
         epilog="Other options (--ops, --examples, --dtype, --device, -n 2...) go to each "
                "pytest run unchanged.")
-    run.add_argument("--backends", default="torch,jax,tensorflow",
+    run.add_argument("--backends", default=",".join(BUILTIN),
                      help="comma-separated backends, run in turn (default: all three)")
     run.add_argument("-o", "--output", type=Path, default=Path("reports/report.html"),
                      help="the merged HTML report (default reports/report.html)")

@@ -45,8 +45,7 @@ class Divergence:
              or fnmatch.fnmatchcase(spec_id.split("/")[0], self.ops))
             and (self.modes is None or mode in self.modes)
             and (self.dtypes is None or dtype in self.dtypes)
-            and (self.devices is None or device.split(":")[0] in self.devices)
-            and (self.versions is None or version_in(version, self.versions))
+            and self.applies_to(device, version)
         )
 
     def applies_to(self, device: str, version: str) -> bool:

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BACKENDS = ("torch", "jax", "tensorflow")
 INTERRUPTED = 130  # a run cut off by Ctrl-C, as a shell reports it
 
 

@@ -61,8 +61,14 @@ def _num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def bench_id(extra: dict[str, Any]) -> str:
+    """The spec a benchmark timed: variants of one catalog op (pool.max/2d, pool.max/3d) are
+    different kernels at the same size label, not two measurements of one."""
+    return str(extra.get("spec") or extra["op"])
+
+
 def _row_key(extra: dict[str, Any]) -> tuple[str, str, str, str]:
-    return (extra["op"], extra["direction"], extra["dtype"], extra["size_label"])
+    return (bench_id(extra), extra["direction"], extra["dtype"], extra["size_label"])
 
 
 def _order(key: tuple[str, str, str, str]) -> tuple[Any, ...]:

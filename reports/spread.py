@@ -13,10 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from reports.bench import bench_id
 from reports.load import read_benchmarks
 from reports.schema import ReportError
 
-KEY = ("op", "backend", "device", "dtype", "size_label", "direction")
+# After the spec id (reports.bench.bench_id): what else tells one benchmark from another.
+FIELDS = ("backend", "device", "dtype", "size_label", "direction")
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,7 @@ def medians(run_dir: Path) -> dict[tuple[str, ...], float]:
     for path in files:
         for bench in read_benchmarks(path)["benchmarks"]:
             extra = bench["extra_info"]
-            # Variants of one catalog op (pool.max/2d, pool.max/3d) are separate benchmarks.
-            key = (str(extra.get("spec", extra["op"])),) + tuple(str(extra[k]) for k in KEY[1:])
+            key = (bench_id(extra), *(str(extra[k]) for k in FIELDS))
             out[key] = float(bench["stats"]["median"])
     return out
 

@@ -64,3 +64,11 @@ def test_empty_and_time_format():
     assert bench.fmt_time(1.5) == "1.5 s"
     assert bench.fmt_time(3e-3) == "3 ms"
     assert bench.fmt_time(4.2e-8) == "42 ns"
+
+
+def test_variants_of_one_op_are_separate_rows():
+    two_d, three_d = (syn.bench_entry("pool.max", "torch", m, size="S") for m in (1e-3, 5e-3))
+    two_d["extra_info"]["spec"], three_d["extra_info"]["spec"] = "pool.max/2d", "pool.max/3d"
+    table = bench.build_table([syn.bench_file([two_d, three_d])])
+    assert [r.op for r in table.rows] == ["pool.max/2d", "pool.max/3d"]
+    assert table.duplicates == []
