@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-FLOAT_DTYPES = ("float64", "float32", "float16", "bfloat16")
+from conformance.vocabulary import FLOAT_DTYPES
 
 
 class AdapterError(Exception):

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters.numpy_dtypes import machine_eps
+from conformance.vocabulary import machine_eps, tiny
 
 C = 8.0
 FLOOR = 4.0
@@ -44,6 +44,12 @@ class Agreement:
     allowed: float
     nan_mismatch: bool
     shape_mismatch: str | None = None
+    # Which term set the bound at the worst element: "oracle-in-dtype" (the oracle run in
+    # the tested dtype), "textbook" (the spec's textbook derivative formula) or "floor".
+    bound_source: str = "floor"
+    # The first element (C order) beyond the bound: for trajectories (steps along axis 0)
+    # the first step at which they part. None when every element is within it.
+    first_failing: tuple[int, ...] | None = None
 
     @property
     def passed(self) -> bool:
@@ -55,12 +61,6 @@ def ulp(x: np.ndarray, dtype: str) -> np.ndarray:
     eps = machine_eps(dtype)
     mag = np.maximum(np.abs(x), tiny(dtype))
     return np.exp2(np.floor(np.log2(mag))) * eps
-
-
-def tiny(dtype: str) -> float:
-    """The dtype's smallest normal number."""
-    return {"float16": 2.0**-14, "bfloat16": 2.0**-126}.get(dtype) or float(
-        np.finfo(np.dtype(dtype)).tiny)
 
 
 def compare(
@@ -84,16 +84,17 @@ def compare(
         naive_err = _abs_err(naive, exact)
         if dtype == "float64":
             naive_err = naive_err * (eps / machine_eps("float32"))
+        book_err = np.zeros_like(naive_err)
         for book in (textbook if isinstance(textbook, list) else [textbook]):
             if book is not None:
-                naive_err = np.maximum(naive_err, _abs_err(np.asarray(book, np.float64), exact))
+                book_err = np.maximum(book_err, _abs_err(np.asarray(book, np.float64), exact))
         finite = exact[np.isfinite(exact)]
         if scale is None:
             scale = float(np.sqrt(np.mean(finite**2))) if finite.size else 0.0
         floor = FLOOR * eps * np.maximum(np.abs(np.nan_to_num(exact, posinf=0, neginf=0)), scale)
         # Kernels may flush subnormal results to zero (FTZ/DAZ on CPU and GPU).
         floor = np.maximum(floor, tiny(dtype))
-        allowed = C * factor * np.maximum(naive_err, floor)
+        allowed = C * factor * np.maximum(np.maximum(naive_err, book_err), floor)
         nan_mismatch = bool(np.any(np.isnan(got) & ~np.isnan(exact)))
         ratios = np.where(err == 0, 0.0, err / np.where(allowed > 0, allowed, np.inf))
         ratios = np.where(np.isnan(ratios), np.inf, ratios)
@@ -101,6 +102,11 @@ def compare(
         return Agreement(name, 0.0, 0.0, 0.0, (), None, None, 0.0, False)
     flat = int(np.argmax(ratios))
     idx = tuple(int(i) for i in np.unravel_index(flat, ratios.shape))
+    beyond = np.flatnonzero(ratios > 1.0)
+    first = (tuple(int(i) for i in np.unravel_index(int(beyond[0]), ratios.shape))
+             if beyond.size else None)
+    terms = {"floor": float(floor.flat[flat]), "oracle-in-dtype": float(naive_err.flat[flat]),
+             "textbook": float(book_err.flat[flat])}
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         ulps = np.where(err == 0, 0.0, err / ulp(exact, dtype))
     finite_err = err[np.isfinite(err)]
@@ -114,6 +120,8 @@ def compare(
         expected=float(exact[idx]) if exact.ndim else float(exact),
         allowed=float(allowed.flat[flat]),
         nan_mismatch=nan_mismatch,
+        bound_source=max(terms, key=lambda k: terms[k]),
+        first_failing=first,
     )
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from adapters import BUILTIN
 from adapters.base import load_adapter_class
-from conformance.registry import OpSpec, all_specs
+from conformance.registry import OpSpec
+from conformance.specs import all_specs
 
 CATALOG = Path(__file__).with_name("catalog.txt")
 

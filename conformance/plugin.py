@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from conformance import results, session
-from conformance.registry import all_specs
+from conformance import config as runconf
+from conformance import results
+from conformance.specs import all_specs
+from conformance.vocabulary import MODES
 
-_CTX = pytest.StashKey[session.Conformance]()
-MODE_OF_TEST = {"test_forward": "forward", "test_vjp": "vjp", "test_jvp": "jvp",
-                "test_stat": "stat"}
+_CTX = pytest.StashKey[runconf.Conformance]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,9 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="comma-separated subset of float64,float32,float16,bfloat16 "
                      "(default: all the backend supports on the device)")
     g.addoption("--ops", default="*", help="comma-separated globs on op ids, e.g. 'norm.*'")
-    g.addoption("--examples", type=int, default=session.DEFAULT_EXAMPLES,
+    g.addoption("--examples", type=int, default=runconf.DEFAULT_EXAMPLES,
                 help=f"hypothesis examples per op, mode and dtype "
-                     f"(default {session.DEFAULT_EXAMPLES})")
+                     f"(default {runconf.DEFAULT_EXAMPLES})")
     g.addoption("--seed", type=int, default=None, help="run seed (default: random, printed)")
     g.addoption("--precision", default="strict", choices=("strict", "defaults"),
                 help="strict: TF32 and reduced-precision matmul off (default); "
@@ -52,7 +52,7 @@ def _options(config: pytest.Config) -> dict[str, Any]:
     return {k: config.getoption(k) for k in keys}
 
 
-def activate(config: pytest.Config) -> session.Conformance:
+def activate(config: pytest.Config) -> runconf.Conformance:
     """Build the run (called by conformance/conftest.py, so plain `pytest tests/` runs never
     import a framework)."""
     if _CTX in config.stash:
@@ -66,15 +66,15 @@ def activate(config: pytest.Config) -> session.Conformance:
                                 "(torch, jax, tensorflow or package.module:AdapterClass)")
     worker = getattr(config, "workerinput", {}).get("conformance")
     try:
-        ctx = session.build(opts, worker)
-    except session.ConformanceUsageError as exc:
+        ctx = runconf.build(opts, worker)
+    except runconf.ConformanceUsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     worker_id = getattr(config, "workerinput", {}).get("workerid", "main")
     ctx.writer = results.ChecksWriter(ctx.run_dir, worker_id)
 
     if worker is None:
         command = " ".join(shlex.quote(a) for a in ["pytest", *config.invocation_params.args])
-        ctx.env = session.fingerprint(ctx, command)
+        ctx.env = runconf.fingerprint(ctx, command)
         results.write_json_atomic(ctx.run_dir / "env.json", ctx.env)
     config.stash[_CTX] = ctx
     return ctx
@@ -99,7 +99,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     bench.json = open(ctx.run_dir / name, "wb")  # noqa: SIM115 (pytest-benchmark closes it)
 
 
-def context(config: pytest.Config) -> session.Conformance | None:
+def context(config: pytest.Config) -> runconf.Conformance | None:
     return config.stash.get(_CTX, None)
 
 
@@ -141,7 +141,7 @@ def speed_selected(config: pytest.Config) -> bool:
     return bool(config.getoption("speed")) or "speed" in (config.getoption("markexpr") or "")
 
 
-def _speed_params(ctx: session.Conformance, config: pytest.Config) -> list[Any]:
+def _speed_params(ctx: runconf.Conformance, config: pytest.Config) -> list[Any]:
     dtypes = ctx.dtypes if config.getoption("dtype") else ["float32"]
     params = []
     for spec in ctx.specs:
@@ -181,16 +181,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         ctx = activate(metafunc.config)
         metafunc.parametrize("speed_case", _speed_params(ctx, metafunc.config))
         return
-    mode = MODE_OF_TEST.get(metafunc.function.__name__)
-    if mode is None or "conformance_check" not in metafunc.fixturenames:
+    # test_<mode> in conformance/test_<mode>.py, one generic test per mode.
+    mode = metafunc.function.__name__.removeprefix("test_")
+    if mode not in MODES or "conformance_check" not in metafunc.fixturenames:
         return
     ctx = activate(metafunc.config)
     params = []
     for spec in ctx.specs:
-        # Random ops (a spec with its own statistical ``check``) run in mode "stat" only.
-        if (mode == "stat") != (spec.check is not None):
-            continue
-        if mode in ("vjp", "jvp") and not spec.grad_wrt:
+        if mode not in spec.modes:
             continue
         for dtype in ctx.dtypes_for(spec):
             params.append(pytest.param((spec, mode, dtype), id=f"{spec.id}-{dtype}"))
@@ -216,7 +214,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _write_report(ctx)
 
 
-def _warn_unmatched(ctx: session.Conformance) -> None:
+def _warn_unmatched(ctx: runconf.Conformance) -> None:
     """Warn about stale entries: ones that match no check this backend could run at all."""
     device = ctx.adapter.requested_device
     dtypes = ctx.adapter.supported_dtypes()
@@ -226,13 +224,12 @@ def _warn_unmatched(ctx: session.Conformance) -> None:
         if not d.applies_to(device, ctx.version):
             continue
         if not any(d.matches(s.id, m, t, device, ctx.version)
-                   for s in specs for t in dtypes if t in s.dtypes
-                   for m in ("forward", "vjp", "jvp")):
+                   for s in specs for t in dtypes if t in s.dtypes for m in s.modes):
             warnings.warn(f"divergence {d.id!r} ({d.ops}) matches no check of backend "
                           f"{ctx.backend} {ctx.version} on {device}", stacklevel=1)
 
 
-def _write_report(ctx: session.Conformance) -> None:
+def _write_report(ctx: runconf.Conformance) -> None:
     from reports.html import build
     from reports.schema import ReportError
 

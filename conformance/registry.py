@@ -14,8 +14,7 @@ from typing import Any
 
 from hypothesis.strategies import SearchStrategy
 
-FLOAT_DTYPES = ("float64", "float32", "float16", "bfloat16")
-MODES = ("forward", "vjp", "jvp", "stat")
+from conformance.vocabulary import FLOAT_DTYPES, MODES
 
 
 @dataclass(frozen=True)
@@ -59,12 +58,24 @@ class OpSpec:
     # output), as a second naive evaluation of the derivative: (mode, args, kwargs, outputs,
     # seeds) -> per-wrt gradients ("vjp", seeds = cotangents per output) or output tangents
     # ("jvp", seeds = tangents per wrt input), all NumPy in the tested dtype. The naive error
-    # of a derivative is the larger of this one's and the oracle's own duals run in the dtype.
-    naive_derivative: Callable[..., list[Any]] | None = None
+    # of a derivative is the larger of this one's and the oracle's own duals run in the dtype
+    # (records say which one set the bound: "textbook" or "oracle-in-dtype").
+    textbook: Callable[..., list[Any]] | None = None
+    # Stateful ops (optimizers, schedules): every output is a trajectory stacked along axis 0,
+    # one row per step, checked in mode "state", which names the first step where they part.
+    trajectory: bool = False
     # Speed benchmarks: size label ("small", "medium", "large") -> a fixed Case, and an
     # optional flop count of a case (for matmul/conv-bound ops; others are memory-bound).
     bench: Mapping[str, Callable[[], Case]] = field(default_factory=dict)
     flops: Callable[[Case], int] | None = None
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes this spec is checked in (the plugin parametrizes over these)."""
+        if self.check is not None:
+            return ("stat",)
+        first = "state" if self.trajectory else "forward"
+        return (first, "vjp", "jvp") if self.grad_wrt else (first,)
 
     @property
     def catalog_id(self) -> str:
@@ -97,10 +108,3 @@ def register(*specs: OpSpec) -> None:
             if not o.reason.strip():
                 raise ValueError(f"{spec.id}: a tolerance override needs its reason")
         REGISTRY[spec.id] = spec
-
-
-def all_specs() -> dict[str, OpSpec]:
-    """Every registered spec (importing the spec modules registers them)."""
-    import conformance.specs  # noqa: F401
-
-    return REGISTRY

@@ -18,18 +18,19 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 
-from conformance import agreement, harness
+from conformance import agreement, checks
+from conformance.config import Conformance
 from conformance.registry import Case, OpSpec
-from conformance.session import Conformance
 
 
-def _stat(adapter: Any, spec: OpSpec, case: Case, dtype: str, seed: int) -> harness.CheckOutcome:
+def _stat(adapter: Any, spec: OpSpec, case: Case, dtype: str, seed: int) -> checks.CheckOutcome:
     assert spec.check is not None
     return spec.check(adapter, spec, case, dtype, seed)
 
 
-MODES = {"forward": harness.forward, "vjp": harness.vjp, "jvp": harness.jvp,
-         "stat": _stat}
+# One check function per mode of vocabulary.MODES, all taking (adapter, spec, case, dtype, seed).
+CHECKS = {"forward": checks.forward, "vjp": checks.vjp, "jvp": checks.jvp,
+          "state": checks.state, "stat": _stat}
 
 
 def test_seed(run_seed: int, test_id: str) -> int:
@@ -53,7 +54,7 @@ def _finite_or_str(v: Any) -> Any:
 
 
 def case_record(case: Case, dtype: str) -> dict[str, Any]:
-    args = harness.rounded(case, dtype)
+    args = checks.rounded(case, dtype)
     return {"args": [array_record(n, a) for n, a in zip(case.arg_names(), args)],
             "kwargs": {k: _plain(v) for k, v in case.kwargs.items()}}
 
@@ -72,7 +73,7 @@ def rerun_command(ctx: Conformance, nodeid: str) -> str:
 
 
 def describe_failure(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, seed: int,
-                     case: Case, outcome: harness.CheckOutcome, nodeid: str) -> str:
+                     case: Case, outcome: checks.CheckOutcome, nodeid: str) -> str:
     w = outcome.worst
     head = (f"{spec.id} {mode} on {ctx.adapter.name} {ctx.version} {ctx.device} {dtype} "
             f"disagrees with the oracle (run seed {ctx.seed}, test seed {seed})")
@@ -83,8 +84,12 @@ def describe_failure(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, seed
         detail = (f"  worst element: output {w.output!r} index {list(w.worst_index)}: "
                   f"got {w.got!r}, expected {w.expected!r}, |err| {w.max_abs_err:.3g}, "
                   f"{w.ratio:.3g} x allowed {w.allowed:.3g} ({w.max_ulp:.3g} ulp){nan}")
+    parted = outcome.parted
+    if mode == "state" and parted is not None:
+        detail += (f"\n  the trajectories part at step {parted[0]} (0-based) in state tensor "
+                   f"{parted[1]!r}")
     inputs = "\n".join(f"    {n} = {_show(a, w.worst_index)}"
-                       for n, a in zip(case.arg_names(), harness.rounded(case, dtype)))
+                       for n, a in zip(case.arg_names(), checks.rounded(case, dtype)))
     return (f"{head}\n{detail}\n  inputs:\n{inputs}\n  kwargs: {dict(case.kwargs)}\n"
             f"  bound: {agreement.RULE} (C={agreement.C}, FLOOR={agreement.FLOOR})\n"
             f"  rerun: {rerun_command(ctx, nodeid)}")
@@ -112,12 +117,12 @@ def base_record(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: s
             "reproducer": None, "duration_s": 0.0, "example": -1}
 
 
-def metrics(outcome: harness.CheckOutcome, factor_c: float) -> dict[str, Any]:
+def metrics(outcome: checks.CheckOutcome, factor_c: float) -> dict[str, Any]:
     w = outcome.worst
     return {
         "ratio": w.ratio, "max_abs_err": w.max_abs_err, "max_ulp": w.max_ulp,
         "bound": {"rule": agreement.RULE, "C": factor_c, "floor_eps": agreement.FLOOR,
-                  "allowed_at_worst": w.allowed},
+                  "allowed_at_worst": w.allowed, "source": w.bound_source},
         "worst": {"output": w.output, "index": list(w.worst_index), "got": w.got,
                   "expected": w.expected},
     }
@@ -143,7 +148,7 @@ def run_test(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
         _skip(ctx, rec, "unsupported", f"{ctx.adapter.name} cannot express {spec.id}: {reason}")
     if known is not None and known.category == "unsupported":
         _skip(ctx, rec, "unsupported", f"[unsupported] {known.id}: {known.reason}")
-    check = MODES[mode]
+    check = CHECKS[mode]
     counter = {"n": 0}
 
     def body(case: Case, aux: int) -> None:
@@ -152,8 +157,7 @@ def run_test(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
         n = counter["n"]
         counter["n"] += 1
         try:
-            outcome = (check(ctx.adapter, spec, case, dtype) if mode == "forward"
-                       else check(ctx.adapter, spec, case, dtype, aux))
+            outcome = check(ctx.adapter, spec, case, dtype, aux)
         except Exception as exc:
             if final:
                 ctx.writer.write({**rec, "verdict": "xfail" if known else "error",
@@ -200,7 +204,7 @@ def run_test(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
 
 
 def _reproducer(ctx: Conformance, spec: OpSpec, mode: str, case: Case, dtype: str,
-                outcome: harness.CheckOutcome) -> str | None:
+                outcome: checks.CheckOutcome) -> str | None:
     try:
         from reports.reproducer import make_script
     except ImportError:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from adapters.base import Adapter, outputs_list
-from conformance import harness
+from conformance import checks
 from conformance.registry import Case, OpSpec
 
 # Each benchmark runs about this long (rounds x iterations), after one warm-up round.
@@ -61,7 +61,7 @@ def prepared(adapter: Adapter, spec: OpSpec, case: Case, dtype: str,
     op = adapter.op(spec.id)
     with adapter.context():
         native = [None if a is None else adapter.to_native(a, dtype)
-                  for a in harness.rounded(case, dtype)]
+                  for a in checks.rounded(case, dtype)]
     if direction == "forward":
         fn = adapter.compiled(lambda *a: op(*a, **kwargs))
     else:

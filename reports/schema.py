@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from conformance.vocabulary import FLOAT_DTYPES as DTYPES
+from conformance.vocabulary import MODES, PRECISION_MODES, VERDICTS
+
 SCHEMA_VERSION = 1
 
-VERDICTS = ("pass", "fail", "xfail", "xpass", "error", "skip", "unsupported")
 # Worst first: the order in which a matrix cell picks the verdict it shows.
 SEVERITY = ("fail", "error", "xpass", "xfail", "pass", "skip", "unsupported")
-MODES = ("forward", "vjp", "jvp", "state", "stat")
-DTYPES = ("float64", "float32", "float16", "bfloat16")
-PRECISION_MODES = ("strict", "defaults")
 
 
 class ReportError(Exception):

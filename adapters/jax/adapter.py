@@ -20,7 +20,7 @@ import numpy as np
 
 from adapters.base import Adapter, AdapterError, outputs_list
 from adapters.jax._lazy import jax, jnp
-from adapters.numpy_dtypes import numpy_dtype
+from conformance.vocabulary import numpy_dtype
 
 
 class JaxCore(Adapter):

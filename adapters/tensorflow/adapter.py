@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from adapters.base import Adapter, AdapterError, outputs_list
-from adapters.numpy_dtypes import numpy_dtype
 from adapters.tensorflow._lazy import tf
+from conformance.vocabulary import numpy_dtype
 
 
 class TensorFlowCore(Adapter):

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from adapters.base import Adapter, AdapterError, outputs_list
-from adapters.numpy_dtypes import numpy_dtype
 from adapters.torch._lazy import torch
+from conformance.vocabulary import numpy_dtype
 
 
 class TorchCore(Adapter):

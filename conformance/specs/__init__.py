@@ -1,5 +1,6 @@
 """Spec modules, one per oracle family; importing this package registers every spec."""
 
+from conformance.registry import REGISTRY, OpSpec
 from conformance.specs import (
     activations,  # noqa: F401
     autodiff,  # noqa: F401
@@ -12,3 +13,8 @@ from conformance.specs import (
     pooling_special,  # noqa: F401
     regularization,  # noqa: F401
 )
+
+
+def all_specs() -> dict[str, OpSpec]:
+    """Every registered spec (importing this package registered them)."""
+    return REGISTRY

@@ -74,15 +74,15 @@ TANH_D = _from_output(lambda y, x, kw: 1 - y * y)
 
 register(
     OpSpec("act.sigmoid", A.sigmoid, _elementwise(-40, 40), grad_wrt=(0,), bench=B.unary(),
-           naive_derivative=SIGMOID_D),
+           textbook=SIGMOID_D),
     OpSpec("act.tanh", A.tanh, _elementwise(-20, 20), grad_wrt=(0,), bench=B.unary(),
-           naive_derivative=TANH_D),
+           textbook=TANH_D),
     OpSpec("act.relu", A.relu, _elementwise(-50, 50, kink=True), grad_wrt=(0,),
            bench=B.unary()),
     OpSpec("act.leaky_relu", A.leaky_relu, _leaky, grad_wrt=(0,),
            bench=B.unary(slope=0.125)),
     OpSpec("act.softmax", A.softmax, _softmax, grad_wrt=(0,), bench=B.rowwise(axis=-1),
-           naive_derivative=_softmax_derivative),
+           textbook=_softmax_derivative),
     OpSpec("act.log_softmax", A.log_softmax, _softmax, grad_wrt=(0,),
-           bench=B.rowwise(axis=-1), naive_derivative=_log_softmax_derivative),
+           bench=B.rowwise(axis=-1), textbook=_log_softmax_derivative),
 )

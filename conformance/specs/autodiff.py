@@ -33,7 +33,7 @@ from hypothesis.extra import numpy as hnp
 from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
-from conformance.specs import autodiff_textbook as TB
+from conformance.textbook import autodiff as TB
 from oracle import autodiff as AD
 
 # Elementwise shapes: a short shared menu, since eager JAX compiles each primitive of the
@@ -201,8 +201,8 @@ def _elementwise_bench(binary: bool, **kwargs: Any) -> dict[str, Callable[[], Ca
 
 
 def _specs() -> list[OpSpec]:
-    arith = dict(oracle=AD.dual_arith, naive_derivative=TB.dual_arith)
-    functions = dict(oracle=AD.dual_functions, naive_derivative=TB.dual_functions)
+    arith = dict(oracle=AD.dual_arith, textbook=TB.dual_arith)
+    functions = dict(oracle=AD.dual_functions, textbook=TB.dual_functions)
     return [
         OpSpec("ad.dual_arith", inputs=_arith, **arith,
                bench=_elementwise_bench(True, op="mul")),

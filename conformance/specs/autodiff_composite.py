@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
-from conformance.specs import autodiff_textbook as TB
+from conformance.textbook import autodiff as TB
 from oracle import _canon
 from oracle import autodiff as AD
 from oracle.activations import log_softmax
@@ -223,9 +223,9 @@ def _numeric(dtype: str) -> st.SearchStrategy[Case]:
 
 # --- registration ---------------------------------------------------------------------------
 register(
-    OpSpec("ad.jvp", mlp_jvp, _mlp_jvp_inputs, naive_derivative=TB.mlp_jvp,
+    OpSpec("ad.jvp", mlp_jvp, _mlp_jvp_inputs, textbook=TB.mlp_jvp,
            flops=_mlp_flops, bench=_mlp_benches(with_g=False)),
-    OpSpec("ad.vjp", mlp_vjp, _mlp_vjp_inputs, naive_derivative=TB.mlp_vjp,
+    OpSpec("ad.vjp", mlp_vjp, _mlp_vjp_inputs, textbook=TB.mlp_vjp,
            flops=_mlp_flops, bench=_mlp_benches(with_g=True)),
     OpSpec("ad.hessian/logsumexp", hessian_logsumexp, _hessian_lse),
     OpSpec("ad.hessian/rosenbrock", hessian_rosenbrock, _hessian_rosen),

@@ -26,7 +26,7 @@ from hypothesis.extra import numpy as hnp
 from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
-from conformance.specs import losses_textbook as TB
+from conformance.textbook import losses as TB
 from oracle import dense as D
 from oracle import losses as L
 
@@ -240,25 +240,25 @@ def _dense_flops(case: Case) -> int:
 
 
 register(
-    OpSpec("loss.mse", L.mse, _mse, grad_wrt=(0, 1), naive_derivative=TB.mse,
+    OpSpec("loss.mse", L.mse, _mse, grad_wrt=(0, 1), textbook=TB.mse,
            bench=B.by_size(lambda s: Case((B.normal(s), B.normal(s)), {"reduction": "mean"},
                                           ("y", "t")), B.ELEMENTWISE)),
     OpSpec("loss.mse/weight_decay", L.mse, _mse_decay, grad_wrt=(0, 1, 2),
-           naive_derivative=TB.mse),
+           textbook=TB.mse),
     OpSpec("loss.binary_cross_entropy/probs", L.binary_cross_entropy, _bce(False),
-           grad_wrt=(0, 1), naive_derivative=TB.binary_cross_entropy),
+           grad_wrt=(0, 1), textbook=TB.binary_cross_entropy),
     OpSpec("loss.binary_cross_entropy/logits", L.binary_cross_entropy, _bce(True),
-           grad_wrt=(0, 1), naive_derivative=TB.binary_cross_entropy),
+           grad_wrt=(0, 1), textbook=TB.binary_cross_entropy),
     OpSpec("loss.cross_entropy/index", L.cross_entropy, _ce("index"), grad_wrt=(0,),
-           bench=_bench_ce(), naive_derivative=TB.cross_entropy),
+           bench=_bench_ce(), textbook=TB.cross_entropy),
     OpSpec("loss.cross_entropy/probs", L.cross_entropy, _ce("probs"), grad_wrt=(0, 1),
-           naive_derivative=TB.cross_entropy),
+           textbook=TB.cross_entropy),
     OpSpec("loss.sequence_cross_entropy", L.sequence_cross_entropy, _sequence_ce,
-           grad_wrt=(0,), naive_derivative=TB.sequence_cross_entropy),
+           grad_wrt=(0,), textbook=TB.sequence_cross_entropy),
     OpSpec("nn.dense", D.dense, _dense(bias=True), grad_wrt=(0, 1, 2), bench=_bench_dense(),
-           flops=_dense_flops, naive_derivative=TB.dense),
+           flops=_dense_flops, textbook=TB.dense),
     OpSpec("nn.dense/nobias", D.dense, _dense(bias=False), grad_wrt=(0, 1),
-           naive_derivative=TB.dense),
+           textbook=TB.dense),
     OpSpec("nn.dense/relu", D.dense, _dense_relu, grad_wrt=(0, 1, 2),
-           naive_derivative=TB.dense),
+           textbook=TB.dense),
 )

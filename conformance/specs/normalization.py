@@ -12,7 +12,8 @@ exactly the checks it covers (a divergence glob on the catalog id matches every 
 weight norm over an outer axis (torch's fused kernel), an inner axis, or the whole tensor;
 LRN on NCHW with odd window sizes (AlexNet), with even sizes (torch's asymmetric window;
 TensorFlow's is symmetric) and on (N, C, L) inputs.
-The textbook derivatives the gradient checks are held to live in ``_norm_derivatives``.
+The textbook derivatives the gradient checks are held to live in
+``conformance.textbook.normalization``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from hypothesis.extra import numpy as hnp
 
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, Override, register
-from conformance.specs import _norm_derivatives as D
+from conformance.textbook import normalization as D
 from oracle import normalization as N
 
 # Each normalized group (a BatchNorm channel, a LayerNorm sample, a standardized slice) is
@@ -246,30 +247,30 @@ def _lrn(sizes: list[int], ndim: int):
 
 register(
     OpSpec("norm.batch_norm_train", N.batch_norm_train, _bn_train(unbiased=True),
-           grad_wrt=(0, 1, 2), grad_outputs=(0,), naive_derivative=D.bn, overrides=(FOLDED,),
+           grad_wrt=(0, 1, 2), grad_outputs=(0,), textbook=D.bn, overrides=(FOLDED,),
            notes="running statistics are buffers: only y carries gradients"),
     OpSpec("norm.batch_norm_train/biased_running_var", N.batch_norm_train,
            _bn_train(unbiased=False), grad_wrt=(0, 1, 2), grad_outputs=(0,),
-           naive_derivative=D.bn, overrides=(FOLDED,),
+           textbook=D.bn, overrides=(FOLDED,),
            notes="Keras 3 / Flax store the biased batch variance in the running variance"),
     OpSpec("norm.batch_norm_eval", N.batch_norm_eval, _bn_eval, grad_wrt=(0, 1, 2),
            overrides=(FOLDED,)),
     OpSpec("norm.layer_norm", N.layer_norm, _layer_norm, grad_wrt=(0, 1, 2),
-           naive_derivative=D.ln, overrides=(FOLDED,)),
+           textbook=D.ln, overrides=(FOLDED,)),
     *[OpSpec(f"norm.weight_norm/{where}", N.weight_norm,
-             _weight_norm(where), grad_wrt=(0, 1), naive_derivative=D.weight_norm)
+             _weight_norm(where), grad_wrt=(0, 1), textbook=D.weight_norm)
       for where in ("outer", "inner", "whole")],
     OpSpec("norm.cosine_norm", N.cosine_norm, _cosine_norm, grad_wrt=(0, 1),
-           naive_derivative=D.cosine),
+           textbook=D.cosine),
     OpSpec("norm.standardize", N.standardize, _standardize, grad_wrt=(0,),
-           naive_derivative=D.standardize),
+           textbook=D.standardize),
     OpSpec("norm.lrn/nchw", N.lrn, _lrn([1, 3, 5, 7], 4), grad_wrt=(0,),
            notes="NCHW, odd window sizes (AlexNet: 5), expressible in every framework",
-           naive_derivative=D.lrn),
+           textbook=D.lrn),
     OpSpec("norm.lrn/nchw_even_size", N.lrn, _lrn([2, 4, 6], 4), grad_wrt=(0,),
            notes="torch's asymmetric window [c - size//2, c + (size-1)//2]",
-           naive_derivative=D.lrn),
+           textbook=D.lrn),
     OpSpec("norm.lrn/ncl", N.lrn, _lrn([1, 3, 5, 7], 3), grad_wrt=(0,),
            notes="(N, C, L) input: torch takes another path (avg_pool2d, not avg_pool3d)",
-           naive_derivative=D.lrn),
+           textbook=D.lrn),
 )

@@ -18,8 +18,7 @@ from hypothesis.extra import numpy as hnp
 from scipy import stats
 
 from adapters.base import Adapter
-from adapters.numpy_dtypes import numpy_dtype
-from conformance import agreement, harness
+from conformance import agreement, checks
 from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
@@ -32,6 +31,7 @@ from conformance.specs.pooling import (
     unique_values,
 )
 from conformance.specs.regularization import ALPHA, pvalue_agreement
+from conformance.vocabulary import numpy_dtype
 from oracle import pooling as P
 from oracle import pooling_special as PS
 
@@ -62,7 +62,7 @@ def _distinct_positive(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 
 
 def _stochastic_check(adapter: Adapter, spec: OpSpec, case: Case, dtype: str,
-                      seed: int) -> harness.CheckOutcome:
+                      seed: int) -> checks.CheckOutcome:
     """x repeated REPLICAS times along the batch axis, one seeded call: every window is
     sampled REPLICAS times. Each pick must be one of its window's values (compared with the
     nearest one, which names the slot), and the slot counts of all windows pass a
@@ -93,7 +93,7 @@ def _stochastic_check(adapter: Adapter, spec: OpSpec, case: Case, dtype: str,
               pvalue_agreement("slot frequencies (chi-square test)", pvalue,
                                float(freq[worst]), float(probs[worst]),
                                float(stats.chi2.isf(ALPHA, pearson.size * (n_k - 1))))]
-    return harness.CheckOutcome(checks, [], [c.output for c in checks])
+    return checks.CheckOutcome(checks, [], [c.output for c in checks])
 
 
 def _unpool(dtype: str) -> st.SearchStrategy[Case]:

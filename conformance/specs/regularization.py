@@ -19,11 +19,11 @@ from hypothesis.extra import numpy as hnp
 from scipy import stats
 
 from adapters.base import Adapter
-from adapters.numpy_dtypes import numpy_dtype
-from conformance import agreement, harness
+from conformance import agreement, checks
 from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
+from conformance.vocabulary import numpy_dtype
 from oracle import regularization as R
 
 ALPHA = 1e-6
@@ -54,7 +54,7 @@ def pvalue_agreement(name: str, pvalue: float, observed: float, expected: float,
 # the saved output, w / ||w||, as the kernels compute it); the larger naive error counts.
 
 def _scalar_textbook(gradients):
-    """naive_derivative of a scalar-output op from its per-input gradients (tested dtype):
+    """textbook of a scalar-output op from its per-input gradients (tested dtype):
     vjp v * g per input; jvp sum(g * u) over all inputs, summed sequentially (np.cumsum)."""
 
     def naive(mode, args, kwargs, outs, seeds):
@@ -219,13 +219,13 @@ def _tiled(x: np.ndarray, elements: int) -> np.ndarray:
 def _against_mask(name: str, got: np.ndarray, spec: OpSpec, values: np.ndarray,
                   keep: np.ndarray, p: float, dtype: str) -> agreement.Agreement:
     """got against the oracle's dropout(values, keep, p=p): exact and naive (in dtype)."""
-    exact = harness.run_oracle(spec, [values.astype(np.float64), keep], {"p": p}, "float64")
-    naive = harness.run_oracle(spec, [values, keep], {"p": p}, harness.naive_dtype(dtype))
+    exact = checks.run_oracle(spec, [values.astype(np.float64), keep], {"p": p}, "float64")
+    naive = checks.run_oracle(spec, [values, keep], {"p": p}, checks.naive_dtype(dtype))
     return agreement.compare(name, got, exact[0], naive[0], dtype)
 
 
 def _dropout_check(adapter: Adapter, spec: OpSpec, case: Case, dtype: str,
-                   seed: int) -> harness.CheckOutcome:
+                   seed: int) -> checks.CheckOutcome:
     """One seeded call under reverse mode and one under forward mode, x tiled to at least
     DROPOUT_ELEMENTS. Each call's keep-mask is recovered as y != 0 (|x| >= 1/2), then:
     y, the VJP and the JVP against the oracle with that mask (dropout is linear in x with a
@@ -260,7 +260,7 @@ def _dropout_check(adapter: Adapter, spec: OpSpec, case: Case, dtype: str,
     spread = stats.norm.isf(ALPHA / 2) * math.sqrt(p * (1 - p) / n)
     checks.append(pvalue_agreement("kept fraction (binomial test)", test.pvalue, kept / n,
                                    1.0 - p, spread))
-    return harness.CheckOutcome(checks, [], [c.output for c in checks])
+    return checks.CheckOutcome(checks, [], [c.output for c in checks])
 
 
 # --- early stopping: plain Python scores --------------------------------------------------
@@ -305,15 +305,15 @@ def _bench_weights(**kwargs) -> dict:
 
 register(
     OpSpec("reg.l1", R.l1, _single(_weights()), grad_wrt=(0,), bench=_bench_weights(),
-           naive_derivative=L1_D),
+           textbook=L1_D),
     OpSpec("reg.l2", R.l2, _single(_weights()), grad_wrt=(0,), bench=_bench_weights(),
-           naive_derivative=L2_D),
+           textbook=L2_D),
     OpSpec("reg.l2_squared", R.l2_squared,
            _single(S.arrays(S.shapes(1, 3, 1, 6), -4.0, 4.0)), grad_wrt=(0,),
-           bench=_bench_weights(), naive_derivative=L2SQ_D),
-    OpSpec("reg.group", R.group_penalty, _group, grad_wrt=(0,), naive_derivative=GROUP_D),
+           bench=_bench_weights(), textbook=L2SQ_D),
+    OpSpec("reg.group", R.group_penalty, _group, grad_wrt=(0,), textbook=GROUP_D),
     OpSpec("reg.total_loss", total_loss_2, _total_loss, grad_wrt=(0, 1, 2),
-           naive_derivative=TOTAL_LOSS_D),
+           textbook=TOTAL_LOSS_D),
     OpSpec("reg.dropout", R.dropout, _dropout, check=_dropout_check,
            bench=B.by_size(lambda s: Case((B.normal(s),), {"p": 0.25}, ("x",)),
                            B.ELEMENTWISE)),

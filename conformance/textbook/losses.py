@@ -1,5 +1,5 @@
 """Textbook derivative formulas of the ``loss`` family and of ``nn.dense``, the forms the
-framework kernels evaluate in the tested dtype (registry.OpSpec.naive_derivative).
+framework kernels evaluate in the tested dtype (registry.OpSpec.textbook).
 
 Why they are needed: a loss gradient is a difference of O(1) terms that can cancel to a
 value far below them (softmax - one_hot where the softmax saturates, sigmoid(z) - t,

@@ -3,7 +3,10 @@ the backend, and compare every output with ``agreement.compare``.
 
 Modes: ``forward`` (values), ``vjp`` (reverse mode, per element against the oracle's full
 dual-number Jacobian when the differentiated inputs are small, and always through the
-identity <g, u> = <v, J u>), ``jvp`` (forward mode against the oracle's dual JVP).
+identity <g, u> = <v, J u>), ``jvp`` (forward mode against the oracle's dual JVP), ``state``
+(trajectories of stateful ops: every output stacked by step along axis 0, compared like
+values, naming the first step where backend and oracle part). ``stat`` checks are the
+spec's own (``OpSpec.check``). Every check takes (adapter, spec, case, dtype, seed).
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from adapters.base import Adapter, outputs_list
-from adapters.numpy_dtypes import numpy_dtype
 from conformance import agreement
 from conformance.registry import Case, OpSpec
+from conformance.vocabulary import is_floating, numpy_dtype
 from oracle import _canon, autodiff
 
 # Above this many differentiated input elements the full Jacobian (one dual pass per element,
@@ -33,6 +36,13 @@ class CheckOutcome:
     factor_reason: str | None = None
 
     @property
+    def parted(self) -> tuple[int, str] | None:
+        """(step, output) where trajectories first leave the bound (mode ``state``)."""
+        steps = [(a.first_failing[0], a.output) for a in self.agreements
+                 if a.first_failing and not a.shape_mismatch]
+        return min(steps) if steps else None
+
+    @property
     def worst(self) -> agreement.Agreement:
         return agreement.worst(self.agreements)
 
@@ -41,18 +51,14 @@ class CheckOutcome:
         return all(a.passed for a in self.agreements)
 
 
-def is_float(a: Any) -> bool:
-    return isinstance(a, np.ndarray) and (a.dtype.kind == "f" or a.dtype == numpy_dtype("bfloat16"))
-
-
 def rounded(case: Case, dtype: str) -> list[Any]:
     """The case's floating arrays rounded to the tested dtype (what the backend receives)."""
     nd = numpy_dtype(dtype)
-    return [a.astype(nd) if is_float(a) else a for a in case.args]
+    return [a.astype(nd) if is_floating(a) else a for a in case.args]
 
 
 def upcast(args: list[Any]) -> list[Any]:
-    return [a.astype(np.float64) if is_float(a) else a for a in args]
+    return [a.astype(np.float64) if is_floating(a) else a for a in args]
 
 
 def run_oracle(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], dtype: str) -> list[Any]:
@@ -60,7 +66,7 @@ def run_oracle(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], dtype: str
     nd = numpy_dtype(dtype)
     with warnings.catch_warnings(), np.errstate(all="ignore"), _canon.compute_dtype(nd):
         warnings.simplefilter("ignore")
-        out = spec.oracle(*[a.astype(nd) if is_float(a) else a for a in args], **kwargs)
+        out = spec.oracle(*[a.astype(nd) if is_floating(a) else a for a in args], **kwargs)
     return [np.asarray(o, dtype=np.float64) for o in _canon.flatten_outputs(out)]
 
 
@@ -78,14 +84,18 @@ def call_backend(adapter: Adapter, spec: OpSpec, args: list[Any], kwargs: dict[s
     return [adapter.to_numpy(o) for o in outputs_list(out)]
 
 
-def forward(adapter: Adapter, spec: OpSpec, case: Case, dtype: str) -> CheckOutcome:
+def forward(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, seed: int = 0) -> CheckOutcome:
+    return _values(adapter, spec, case, dtype, "forward")
+
+
+def _values(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, mode: str) -> CheckOutcome:
     args = rounded(case, dtype)
     kwargs = dict(case.kwargs)
     exact = run_oracle(spec, upcast(args), kwargs, "float64")
     naive = run_oracle(spec, args, kwargs, naive_dtype(dtype))
     got = call_backend(adapter, spec, args, kwargs, dtype)
     names = _names(spec, case, len(exact))
-    factor, why = spec.factor("forward", dtype)
+    factor, why = spec.factor(mode, dtype)
     if len(got) != len(exact):
         bad = agreement.Agreement(names[0], float("inf"), float("inf"), float("inf"), (), None,
                                   None, 0.0, False,
@@ -97,6 +107,14 @@ def forward(adapter: Adapter, spec: OpSpec, case: Case, dtype: str) -> CheckOutc
     agree = [agreement.compare(n, g, e, v, dtype, factor, book[i] if book else None)
              for i, (n, g, e, v) in enumerate(zip(names, got, exact, naive))]
     return CheckOutcome(agree, exact, names, why)
+
+
+def state(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, seed: int = 0) -> CheckOutcome:
+    """A stateful op's trajectory: the backend's K steps against the oracle's, every state
+    tensor after every step. The naive evaluation is the oracle's own K steps in the tested
+    dtype, so error that grows over the steps is judged step by step, not hidden; the
+    outcome's ``parted`` names the first step and tensor beyond the bound."""
+    return _values(adapter, spec, case, dtype, "state")
 
 
 def _names(spec: OpSpec, case: Case, n: int) -> list[str]:
@@ -148,7 +166,7 @@ def _zero_cots(cots: list[Any], outs: list[np.ndarray]) -> list[np.ndarray]:
 def _oracle_vjp(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list[int],
                 cots: list[Any], dtype: str) -> list[np.ndarray]:
     nd = numpy_dtype(dtype)
-    cast = [a.astype(nd) if is_float(a) else a for a in args]
+    cast = [a.astype(nd) if is_floating(a) else a for a in args]
     with warnings.catch_warnings(), np.errstate(all="ignore"), _canon.compute_dtype(nd):
         warnings.simplefilter("ignore")
         outs = [np.asarray(o) for o in _canon.flatten_outputs(spec.oracle(*cast, **kwargs))]
@@ -160,7 +178,7 @@ def _oracle_vjp(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list
 def _oracle_jvp(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list[int],
                 tangents: list[np.ndarray], dtype: str) -> tuple[list[Any], list[np.ndarray]]:
     nd = numpy_dtype(dtype)
-    cast = [a.astype(nd) if is_float(a) else a for a in args]
+    cast = [a.astype(nd) if is_floating(a) else a for a in args]
     with warnings.catch_warnings(), np.errstate(all="ignore"), _canon.compute_dtype(nd):
         warnings.simplefilter("ignore")
         outs, tans = autodiff.jvp(spec.oracle, cast, kwargs,
@@ -174,10 +192,10 @@ def _textbook(spec: OpSpec, mode: str, args: list[Any], kwargs: dict[str, Any],
     too: unlike the oracle's duals it is a different algorithm from the exact one), from the
     exact outputs and from outputs one ulp above and below, since a kernel's saved outputs
     carry their own rounding. Returns [per output or wrt: [variants]]."""
-    if spec.naive_derivative is None:
+    if spec.textbook is None:
         return None
     nd = numpy_dtype(dtype)
-    cast = [a.astype(nd) if is_float(a) else a for a in args]
+    cast = [a.astype(nd) if is_floating(a) else a for a in args]
     with warnings.catch_warnings(), np.errstate(all="ignore"), _canon.compute_dtype(nd):
         warnings.simplefilter("ignore")
         outs = [np.asarray(o).astype(nd) for o in _canon.flatten_outputs(
@@ -188,7 +206,7 @@ def _textbook(spec: OpSpec, mode: str, args: list[Any], kwargs: dict[str, Any],
         variants = []
         for step in (0.0, np.inf, -np.inf):
             moved = [o if step == 0 else np.nextafter(o, nd.type(step)) for o in outs]
-            got = spec.naive_derivative(mode, cast, kwargs, moved, seeds)
+            got = spec.textbook(mode, cast, kwargs, moved, seeds)
             variants.append([np.asarray(g, dtype=np.float64) for g in got])
     return [list(v) for v in zip(*variants)]
 

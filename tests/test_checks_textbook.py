@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from adapters.base import Adapter, implements
-from conformance import harness
-from conformance.registry import Case, all_specs
+from conformance import checks
+from conformance.registry import Case
+from conformance.specs import all_specs
 
 
 class NumpyTanhJvp(Adapter):
@@ -28,10 +29,10 @@ class NumpyTanhJvp(Adapter):
         return y, (x_dot * (1 - y * y)) * x.dtype.type(self.scale)
 
 
-def _check(adapter: Adapter, dtype: str) -> harness.CheckOutcome:
+def _check(adapter: Adapter, dtype: str) -> checks.CheckOutcome:
     spec = all_specs()["ad.dual_functions"]
     case = Case((np.array([3.0, 4.0]), np.array([1.0, 1.0])), {"fn": "tanh"}, ("x", "x_dot"))
-    return harness.forward(adapter, spec, case, dtype)
+    return checks.forward(adapter, spec, case, dtype)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -1,4 +1,4 @@
-"""The state of one conformance run: options, the adapter, the selected specs and dtypes,
+"""A conformance run's configuration: options, the adapter, the selected specs and dtypes,
 the divergences, the seed and the results directory. Built once per pytest process."""
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any
 from adapters.base import Adapter, AdapterError, load_adapter_class
 from conformance import divergences as div
 from conformance import results
-from conformance.registry import FLOAT_DTYPES, OpSpec, all_specs
+from conformance.registry import OpSpec
+from conformance.specs import all_specs
+from conformance.vocabulary import FLOAT_DTYPES
 
 DEFAULT_EXAMPLES = 20
 

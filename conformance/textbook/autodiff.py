@@ -1,5 +1,5 @@
 """Textbook derivative formulas of the ``ad`` family: what the frameworks' forward- and
-reverse-mode rules evaluate in the tested dtype (registry.OpSpec.naive_derivative).
+reverse-mode rules evaluate in the tested dtype (registry.OpSpec.textbook).
 
 The ad specs' outputs are themselves derivatives (they have no ``grad_wrt``), so their hook
 is called in mode "forward" with no seeds and returns every output (value and derivative) as

@@ -1,4 +1,4 @@
-"""Textbook derivatives of the ``norm`` family (``OpSpec.naive_derivative``).
+"""Textbook derivatives of the ``norm`` family (``OpSpec.textbook``).
 
 Normalization derivatives cancel heavily: xhat = (x - mean) r, r = (var + eps)^(-1/2), has
 the Jacobian r (I - 1 1^T / n - xhat xhat^T / n), nearly zero on seeds close to span{1, xhat}
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters.numpy_dtypes import machine_eps
+from conformance.vocabulary import machine_eps
 
 Arrays = list[np.ndarray]
 
