@@ -56,21 +56,35 @@ class Mapping:
     op: str
     method: str
     composed: bool
+    # The native callables the mapping calls (dotted paths, e.g. "torch.nn.functional.
+    # avg_pool2d") and what becomes of each of their keywords: "drawn" (a spec draws it),
+    # "fixed: <reason>" or "not covered: <reason>" (``python -m conformance coverage
+    # --params`` lists every keyword of every native callable against this).
+    native: tuple[str, ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
 
     @property
     def kind(self) -> str:
         return "composed" if self.composed else "native"
 
 
-def implements(op: str, *, composed: bool = False) -> Callable[[Callable], Callable]:
+def implements(op: str, *, composed: bool = False, native: str | Sequence[str] = (),
+               params: dict[str, str] | None = None) -> Callable[[Callable], Callable]:
     """Mark an adapter method as the mapping of catalog op (or spec variant) ``op``.
 
     ``composed=True`` says the framework has no kernel for it and the method builds it from
-    the framework's primitives (reported as such in coverage)."""
+    the framework's primitives (reported as such in coverage). ``native`` names the native
+    callables it calls and ``params`` accounts for their keywords (see ``Mapping``)."""
+    natives = (native,) if isinstance(native, str) else tuple(native)
+    accounted = tuple(sorted((params or {}).items()))
+    for name, what in accounted:
+        if not (what == "drawn" or what.startswith(("fixed: ", "not covered: "))):
+            raise ValueError(f"{op}: parameter {name!r} must be 'drawn', 'fixed: <reason>' "
+                             f"or 'not covered: <reason>', got {what!r}")
 
     def mark(fn: Callable) -> Callable:
         ops = getattr(fn, "_implements", ())
-        fn._implements = (*ops, (op, composed))  # type: ignore[attr-defined]
+        fn._implements = (*ops, (op, composed, natives, accounted))  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -99,8 +113,8 @@ class Adapter:
         for klass in reversed(cls.__mro__):
             unsupported.update(vars(klass).get("UNSUPPORTED", {}))
             for attr, value in vars(klass).items():
-                for op, composed in getattr(value, "_implements", ()):
-                    mappings[op] = Mapping(op, attr, composed)
+                for op, composed, natives, accounted in getattr(value, "_implements", ()):
+                    mappings[op] = Mapping(op, attr, composed, natives, accounted)
                     unsupported.pop(op, None)
         for op in unsupported:
             mappings.pop(op, None)
@@ -178,6 +192,11 @@ class Adapter:
         raise NotImplementedError
 
     def precision_flags(self) -> dict[str, Any]:
+        return {}
+
+    def facts(self) -> dict[str, str]:
+        """Settings that decide which kernels run (TensorFlow's oneDNN on or off), as
+        strings: recorded in the fingerprint and matched by divergences' ``when``."""
         return {}
 
     def seed(self, seed: int) -> None:

@@ -50,6 +50,8 @@ class Agreement:
     # The first element (C order) beyond the bound: for trajectories (steps along axis 0)
     # the first step at which they part. None when every element is within it.
     first_failing: tuple[int, ...] | None = None
+    # Statistical checks (conformance.statistics): the test's p-value.
+    pvalue: float | None = None
 
     @property
     def passed(self) -> bool:

@@ -4,6 +4,7 @@ the divergences, the seed and the results directory. Built once per pytest proce
 from __future__ import annotations
 
 import fnmatch
+import functools
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,9 +50,15 @@ class Conformance:
     def device(self) -> str:
         return self.adapter.device_info()["actual"]
 
+    @functools.cached_property
+    def facts(self) -> dict[str, str]:
+        """What decides which kernels run here: the adapter's settings and the CPU's
+        instruction sets (divergences' ``when`` is matched against these)."""
+        return {**results.cpu_facts(), **self.adapter.facts()}
+
     def divergence(self, spec: OpSpec, mode: str, dtype: str) -> div.Divergence | None:
         return div.find(self.divergences, spec.id, mode, dtype,
-                        self.adapter.requested_device, self.version)
+                        self.adapter.requested_device, self.version, self.facts)
 
     def dtypes_for(self, spec: OpSpec) -> list[str]:
         return [d for d in self.dtypes if d in spec.dtypes]
@@ -83,22 +90,16 @@ def _select_dtypes(option: str | None, adapter: Adapter) -> list[str]:
 
 
 def _load_divergences(backend: str, adapter: Adapter, extra: str | None) -> list[div.Divergence]:
-    paths = []
-    builtin = div.builtin_path(adapter.name)
-    if builtin.exists():
-        paths.append(builtin)
+    paths = div.builtin_paths(adapter.name)
     own = getattr(adapter, "divergence_file", None)
     if own:
         paths.append(Path(own))
     if extra:
         paths.append(Path(extra))
-    entries: list[div.Divergence] = []
-    for p in paths:
-        try:
-            entries += div.load(p)
-        except div.DivergenceFileError as exc:
-            raise ConformanceUsageError(f"malformed divergence file: {exc}") from exc
-    return entries
+    try:
+        return div.load_all(paths)
+    except div.DivergenceFileError as exc:
+        raise ConformanceUsageError(f"malformed divergence file: {exc}") from exc
 
 
 def build(opts: dict[str, Any], worker: dict[str, Any] | None) -> Conformance:
@@ -150,6 +151,7 @@ def fingerprint(ctx: Conformance, command: str) -> dict[str, Any]:
         "examples": ctx.examples,
         "seed": ctx.seed,
         "precision": {"mode": ctx.precision, "flags": ctx.adapter.precision_flags()},
+        "facts": ctx.facts,
         "host": results.host_info(None if "cpu" in dev["actual"].lower() else dev["name"]),
         "packages": results.package_versions(),
         "command": command,

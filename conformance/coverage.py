@@ -9,23 +9,13 @@ lazily).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from adapters import BUILTIN
 from adapters.base import load_adapter_class
+from conformance.catalog import catalog_ids, family
 from conformance.registry import OpSpec
 from conformance.specs import all_specs
-
-CATALOG = Path(__file__).with_name("catalog.txt")
-
-
-def catalog_ids() -> list[str]:
-    return [line.strip() for line in CATALOG.read_text().splitlines() if line.strip()]
-
-
-def family(op: str) -> str:
-    return op.split(".")[0]
 
 
 def _oracle_ids() -> set[str]:

@@ -1,4 +1,4 @@
-"""Known divergences as data: ``conformance/divergences/<backend>.toml``.
+"""Known divergences as data: ``conformance/divergences/<backend>/<family module>.toml``.
 
 Each ``[[divergence]]`` entry names the checks it covers (a glob on the spec id, optional
 modes, dtypes, devices and a framework version range), a category (convention, precision,
@@ -19,7 +19,7 @@ from typing import Any
 
 CATEGORIES = ("convention", "precision", "bug", "unsupported")
 FIELDS = {"id", "ops", "modes", "dtypes", "devices", "category", "reason", "link", "versions",
-          "strict"}
+          "strict", "max_ratio", "raises", "when"}
 
 
 class DivergenceFileError(ValueError):
@@ -38,23 +38,50 @@ class Divergence:
     devices: tuple[str, ...] | None = None
     versions: str | None = None
     strict: bool = True
+    # What the entry allows: a ratio ceiling (error / bound, measured and stated in the
+    # reason) and/or the exception a check may raise (a regex on "Type: message"). Beyond
+    # them a check fails as if the entry did not exist.
+    max_ratio: float | None = None
+    raises: str | None = None
+    # Facts of the run's fingerprint the entry is about (``{"onednn": "off"}``,
+    # ``{"cpu.avx512f": "no"}``); a value may be a list of alternatives.
+    when: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    def matches(self, spec_id: str, mode: str, dtype: str, device: str, version: str) -> bool:
+    def matches(self, spec_id: str, mode: str, dtype: str, device: str, version: str,
+                facts: dict[str, str] | None = None) -> bool:
         return (
             (fnmatch.fnmatchcase(spec_id, self.ops)
              or fnmatch.fnmatchcase(spec_id.split("/")[0], self.ops))
             and (self.modes is None or mode in self.modes)
             and (self.dtypes is None or dtype in self.dtypes)
-            and self.applies_to(device, version)
+            and self.applies_to(device, version, facts)
         )
 
-    def applies_to(self, device: str, version: str) -> bool:
-        """Whether the entry is about this device and framework version at all."""
+    def applies_to(self, device: str, version: str, facts: dict[str, str] | None = None) -> bool:
+        """Whether the entry is about this device, framework version and machine at all."""
         return ((self.devices is None or device.split(":")[0] in self.devices)
-                and (self.versions is None or version_in(version, self.versions)))
+                and (self.versions is None or version_in(version, self.versions))
+                and all((facts or {}).get(k) in vs for k, vs in self.when))
+
+    def allows_ratio(self, ratio: float) -> bool:
+        return self.max_ratio is None or ratio <= self.max_ratio
+
+    def allows_error(self, message: str) -> bool:
+        """An exception is expected only from an entry that names it (or one without a
+        ratio ceiling, which predates sizes: unsupported, convention)."""
+        if self.raises is not None:
+            return re.search(self.raises, message) is not None
+        return self.max_ratio is None
+
+    def allowance(self) -> str:
+        parts = [f"ratio <= {self.max_ratio:g}"] if self.max_ratio is not None else []
+        parts += [f"raises /{self.raises}/"] if self.raises else []
+        return " or ".join(parts) or "any size (no stated size)"
 
     def as_record(self) -> dict[str, Any]:
-        return {"id": self.id, "category": self.category, "reason": self.reason, "link": self.link}
+        return {"id": self.id, "category": self.category, "reason": self.reason, "link": self.link,
+                "max_ratio": self.max_ratio, "raises": self.raises,
+                "when": {k: list(v) for k, v in self.when} or None}
 
 
 def _version_tuple(v: str) -> tuple[int, ...]:
@@ -102,11 +129,26 @@ def _parse_entry(entry: Any, where: str) -> Divergence:
             f"{where}: category {entry['category']!r} not one of {', '.join(CATEGORIES)}")
     if entry.get("versions") is not None:
         version_in("0", entry["versions"])  # validates the syntax now, not mid-run
+    max_ratio = entry.get("max_ratio")
+    if max_ratio is not None and (isinstance(max_ratio, bool)
+                                  or not isinstance(max_ratio, (int, float)) or max_ratio < 1):
+        raise DivergenceFileError(f"{where}: max_ratio must be a number >= 1 (a ratio ceiling)")
+    raises = entry.get("raises")
+    if raises is not None:
+        try:
+            re.compile(raises)
+        except (re.error, TypeError) as exc:
+            raise DivergenceFileError(f"{where}: raises must be a regex: {exc}") from exc
+    when = entry.get("when", {})
+    if not isinstance(when, dict):
+        raise DivergenceFileError(f"{where}: when must be a table of fact = value(s)")
     return Divergence(
         id=entry["id"], ops=entry["ops"], category=entry["category"], reason=entry["reason"],
         link=entry.get("link"), modes=_tuple(entry, "modes", where),
         dtypes=_tuple(entry, "dtypes", where), devices=_tuple(entry, "devices", where),
         versions=entry.get("versions"), strict=bool(entry.get("strict", True)),
+        max_ratio=None if max_ratio is None else float(max_ratio), raises=raises,
+        when=tuple(sorted((str(k), _tuple(when, k, where) or ()) for k in when)),
     )
 
 
@@ -129,13 +171,28 @@ def load(path: Path) -> list[Divergence]:
     return entries
 
 
-def builtin_path(backend: str) -> Path:
-    return Path(__file__).parent / "divergences" / f"{backend}.toml"
+def builtin_paths(backend: str) -> list[Path]:
+    """The built-in files of a backend, one per family (``torch/normalization.toml``)."""
+    return sorted((Path(__file__).parent / "divergences" / backend).glob("*.toml"))
+
+
+def load_all(paths: list[Path]) -> list[Divergence]:
+    """Every entry of several files; an id may appear once across all of them."""
+    entries: list[Divergence] = []
+    where: dict[str, Path] = {}
+    for path in paths:
+        for d in load(path):
+            if d.id in where:
+                raise DivergenceFileError(
+                    f"{path}: divergence id {d.id!r} is already defined in {where[d.id]}")
+            where[d.id] = path
+            entries.append(d)
+    return entries
 
 
 def find(entries: list[Divergence], spec_id: str, mode: str, dtype: str, device: str,
-         version: str) -> Divergence | None:
+         version: str, facts: dict[str, str] | None = None) -> Divergence | None:
     for d in entries:
-        if d.matches(spec_id, mode, dtype, device, version):
+        if d.matches(spec_id, mode, dtype, device, version, facts):
             return d
     return None

@@ -221,9 +221,9 @@ def _warn_unmatched(ctx: runconf.Conformance) -> None:
     specs = all_specs().values()
     for d in ctx.divergences:
         # An entry for another device or framework version is not stale on this run.
-        if not d.applies_to(device, ctx.version):
+        if not d.applies_to(device, ctx.version, ctx.facts):
             continue
-        if not any(d.matches(s.id, m, t, device, ctx.version)
+        if not any(d.matches(s.id, m, t, device, ctx.version, ctx.facts)
                    for s in specs for t in dtypes if t in s.dtypes for m in s.modes):
             warnings.warn(f"divergence {d.id!r} ({d.ops}) matches no check of backend "
                           f"{ctx.backend} {ctx.version} on {device}", stacklevel=1)

@@ -95,12 +95,36 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+# The CPU features a kernel library dispatches on (oneDNN, Eigen, XLA's CPU backend): they
+# decide which code path runs, so a divergence can be about one of them (``when``).
+CPU_FEATURES = ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "avx512_vnni",
+                "amx_tile", "amx_bf16", "asimd", "sve")
+
+
+def cpu_flags() -> set[str]:
+    """The instruction-set flags the kernel reports for this CPU (Linux; empty elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_facts() -> dict[str, str]:
+    """``{"cpu.avx2": "yes", "cpu.avx512f": "no", ...}`` for the fingerprint's facts."""
+    flags = cpu_flags()
+    return {f"cpu.{f}": "yes" if f in flags else "no" for f in CPU_FEATURES}
+
+
 def host_info(gpu: str | None) -> dict[str, Any]:
     return {
         "hostname": socket.gethostname(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu": cpu_name(),
+        "cpu_features": sorted(f for f in CPU_FEATURES if f in cpu_flags()),
         "cores": os.cpu_count(),
         "gpu": gpu,
     }

@@ -71,10 +71,18 @@ def test_version_ranges_by_hand():
 
 @pytest.mark.parametrize("backend", ["torch", "jax", "tensorflow"])
 def test_shipped_divergence_files_are_valid(backend):
-    path = div.builtin_path(backend)
-    if path.exists():
-        for d in div.load(path):
-            assert d.reason.strip() and d.category in div.CATEGORIES
+    paths = div.builtin_paths(backend)
+    assert paths, f"no divergence files for {backend}"
+    for d in div.load_all(paths):
+        assert d.reason.strip() and d.category in div.CATEGORIES
+
+
+def test_an_id_defined_in_two_files_is_rejected(tmp_path):
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(GOOD)
+    b.write_text(GOOD)
+    with pytest.raises(div.DivergenceFileError, match="already defined"):
+        div.load_all([a, b])
 
 
 def _ctx(entries):
@@ -82,7 +90,7 @@ def _ctx(entries):
 
     adapter = SimpleNamespace(requested_device="cpu", supported_dtypes=lambda: ("float16",))
     return SimpleNamespace(adapter=adapter, divergences=entries, backend="torch",
-                           version="2.13.0+cpu")
+                           version="2.13.0+cpu", facts={})
 
 
 def test_only_entries_for_this_device_and_version_can_be_stale(tmp_path):

@@ -4,8 +4,7 @@ k-max pooling.
 
 Stochastic pooling exists in no framework: each adapter composes it with its own RNG
 (torch.multinomial, jax.random.categorical, tf.random.categorical). ``pool.stochastic/train``
-checks the picks statistically at the false-alarm rate of ``regularization.ALPHA`` (its
-module docstring has the whole-run arithmetic).
+checks the picks statistically at the suite's false-alarm rate (``conformance.statistics``).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from conformance.specs.pooling import (
     tied_values,
     unique_values,
 )
-from conformance.specs.regularization import ALPHA, pvalue_agreement
+from conformance.statistics import ALPHA, pvalue_agreement
 from conformance.vocabulary import numpy_dtype
 from oracle import pooling as P
 from oracle import pooling_special as PS

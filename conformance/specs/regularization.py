@@ -2,11 +2,8 @@
 and early stopping.
 
 Dropout is random: no framework's RNG can be matched, so ``reg.dropout`` is a statistical
-spec (mode "stat", ``_dropout_check``). Every statistical check in the suite uses the
-per-check false-alarm rate ALPHA = 1e-6 and reports ratio = log(p-value) / log(ALPHA), which
-is <= 1 exactly when p-value >= ALPHA. At the default 20 examples x 4 dtypes x 2 random ops
-(reg.dropout, pool.stochastic/train) = 160 checks per backend run, the chance of any false
-alarm is at most 160 * 1e-6 = 1.6e-4 < 1e-3 (union bound).
+spec (mode "stat", ``_dropout_check``) at the suite's false-alarm rate
+(``conformance.statistics``).
 """
 
 from __future__ import annotations
@@ -23,10 +20,10 @@ from conformance import agreement, checks
 from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
+from conformance.statistics import ALPHA, pvalue_agreement
 from conformance.vocabulary import numpy_dtype
 from oracle import regularization as R
 
-ALPHA = 1e-6
 # Kinks of |w| (0) and of the soft threshold (+-lam) are kept this far away: no subgradient
 # convention is tested there.
 KINK_GAP = 2.0**-6
@@ -34,14 +31,6 @@ KINK_GAP = 2.0**-6
 # test sees a kept-fraction error of ~5 standard deviations = 5 * sqrt(p(1-p)/n) <= 1.4%.
 DROPOUT_ELEMENTS = 1 << 15
 LAMBDA = S.dyadic(0.0, 2.0, bits=4)
-
-
-def pvalue_agreement(name: str, pvalue: float, observed: float, expected: float,
-                     allowed: float) -> agreement.Agreement:
-    """A statistical test as an Agreement: ratio = log(p) / log(ALPHA) (<= 1 passes)."""
-    ratio = math.log(pvalue) / math.log(ALPHA) if pvalue > 0 else math.inf
-    return agreement.Agreement(name, max(ratio, 0.0), abs(observed - expected), 0.0, (),
-                               observed, expected, allowed, False)
 
 
 # --- textbook derivatives of the scalar penalties --------------------------------------------
