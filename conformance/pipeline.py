@@ -10,8 +10,11 @@ when the job is interrupted.
 
 from __future__ import annotations
 
+import collections
+import json
 import os
 import random
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -19,8 +22,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from conformance.results import write_json_atomic
+from reports.load import STATUS
+
 ROOT = Path(__file__).resolve().parents[1]
 INTERRUPTED = 130  # a run cut off by Ctrl-C, as a shell reports it
+
+
+# pytest's exit statuses that are a verdict, not a crash: all passed, some failed, nothing
+# collected; anything else (internal error, usage error, a signal) means the run broke.
+VERDICT_STATUSES = (0, 1, 5)
 
 
 @dataclass
@@ -29,19 +40,54 @@ class Run:
     kind: str  # "conformance" or "speed"
     results: Path
     returncode: int
+    error: str | None = None  # the first line of the error, when the process crashed
 
     @property
     def wrote_results(self) -> bool:
         return (self.results / "env.json").is_file()
 
+    crashed: bool = False
+
+    def ended_well(self) -> bool:
+        """A verdict status, and the run's own files say it reached its end: env.json has a
+        finished time and a speed run wrote its benchmarks (an exception in a session hook,
+        as pytest-benchmark's on an incompatible version, exits 1 without either)."""
+        if self.returncode not in VERDICT_STATUSES:
+            return False
+        if self.returncode == 5:
+            return True
+        try:
+            finished = json.loads((self.results / "env.json").read_text())["finished"]
+        except (OSError, ValueError, KeyError):
+            return False
+        speed_ok = self.kind != "speed" or (self.results / "benchmarks.json").is_file()
+        return finished is not None and speed_ok
+
+    def crash_line(self) -> str:
+        return f"{self.kind} run crashed: {self.error or f'exit status {self.returncode}'}"
+
     def summary(self) -> str:
         speed = self.kind == "speed"
-        state = {0: "benchmarks done" if speed else "all checks agree",
-                 1: "a benchmark failed" if speed else "disagreements found",
-                 5: "nothing selected", INTERRUPTED: "interrupted"}.get(
-                     self.returncode, f"exit status {self.returncode}")
+        state = self.crash_line() if self.crashed else {
+            0: "benchmarks done" if speed else "all checks agree",
+            1: "a benchmark failed" if speed else "disagreements found",
+            5: "nothing selected", INTERRUPTED: "interrupted"}[self.returncode]
         where = self.results if self.wrote_results else "no results"
         return f"{self.backend} {self.kind}: {state} ({where})"
+
+
+def first_error_line(output: list[str]) -> str | None:
+    """The line that says what went wrong in a crashed pytest run's output: its usage or
+    internal error, else the last exception line of a traceback."""
+    for line in output:
+        if line.startswith(("ERROR: ", "INTERNALERROR> ")) and "Error" in line:
+            return line.removeprefix("INTERNALERROR> ").strip()
+    exceptions = [ln.strip() for ln in output
+                  if re.match(r"^(E\s+)?[A-Za-z_.]*(Error|Exception|Interrupt)\b", ln.strip())]
+    if exceptions:
+        return exceptions[-1].removeprefix("E").strip()
+    rest = [ln.strip() for ln in output if ln.strip()]
+    return rest[-1] if rest else None
 
 
 def pytest_command(backend: str, results: Path, seed: int, speed: bool,
@@ -75,7 +121,8 @@ def run_backend(backend: str, kind: str, root: Path, seed: int, extra: Sequence[
     (its results are valid up to the last whole line) still goes into the report."""
     speed = kind == "speed"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    results = root / f"{stamp}-{backend}-{seed}{'-speed' if speed else ''}"
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", backend)  # package.module:Class -> a file name
+    results = root / f"{stamp}-{name}-{seed}{'-speed' if speed else ''}"
     cmd = pytest_command(backend, results, seed, speed, without_xdist(extra) if speed else extra)
     print(f"== {backend} {kind}: {' '.join(cmd[1:])}", flush=True)
     # A parent pytest-xdist worker's variables would make the child's pytest-benchmark
@@ -84,8 +131,27 @@ def run_backend(backend: str, kind: str, root: Path, seed: int, extra: Sequence[
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     run = Run(backend, kind, results, INTERRUPTED)
     runs.append(run)
-    run.returncode = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    run.returncode, output = _echoed(cmd, env)
+    run.crashed = not run.ended_well()
+    if run.crashed:
+        run.error = first_error_line(output)
+        if run.wrote_results:  # the report lists it: "<kind> run crashed: <error>"
+            write_json_atomic(results / STATUS, {"returncode": run.returncode,
+                                                 "crashed": run.crash_line()})
     return run
+
+
+def _echoed(cmd: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
+    """Run ``cmd``, passing its output through line by line and keeping the last lines."""
+    tail: collections.deque[str] = collections.deque(maxlen=400)
+    with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, errors="replace") as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            tail.append(line.rstrip("\n"))
+    return proc.returncode, list(tail)
 
 
 def run_all(backends: Sequence[str], output: Path, root: Path, seed: int | None = None,
@@ -114,18 +180,20 @@ def run_all(backends: Sequence[str], output: Path, root: Path, seed: int | None 
         print("error: no run wrote results; no report", file=sys.stderr)
         return 2
     try:
-        build(dirs, output)
+        results = build(dirs, output)
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for b in results.broken:
+        print(f"broken: {b}", file=sys.stderr)
     print(f"wrote {output} from {len(dirs)} run{'s' if len(dirs) != 1 else ''}")
-    return _status(runs, len(backends))
+    return _status(runs, len(backends), bool(results.broken))
 
 
-def _status(runs: list[Run], wanted: int) -> int:
+def _status(runs: list[Run], wanted: int, broken: bool) -> int:
     started = {r.backend for r in runs}
     if any(r.returncode == INTERRUPTED for r in runs):
         return INTERRUPTED
-    if len(started) < wanted or any(r.returncode not in (0, 1, 5) for r in runs):
+    if broken or len(started) < wanted or any(r.crashed for r in runs):
         return 2
     return 1 if any(r.returncode == 1 for r in runs) else 0

@@ -71,6 +71,7 @@ def activate(config: pytest.Config) -> runconf.Conformance:
         raise pytest.UsageError(str(exc)) from None
     worker_id = getattr(config, "workerinput", {}).get("workerid", "main")
     ctx.writer = results.ChecksWriter(ctx.run_dir, worker_id)
+    _benchmark_json(config, ctx)
 
     if worker is None:
         command = " ".join(shlex.quote(a) for a in ["pytest", *config.invocation_params.args])
@@ -80,9 +81,18 @@ def activate(config: pytest.Config) -> runconf.Conformance:
     return ctx
 
 
+def _benchmark_json(config: pytest.Config, ctx: runconf.Conformance) -> None:
+    """A speed run writes pytest-benchmark's JSON next to the checks, through its documented
+    ``--benchmark-json`` option (set before its session is built: its pytest_configure runs
+    last), unless the user gave one."""
+    if not speed_selected(config) or getattr(config.option, "benchmark_json", None):
+        return
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    name = f"benchmarks-{worker}.json" if worker else "benchmarks.json"
+    config.option.benchmark_json = ctx.run_dir / name
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """pytest-benchmark's own JSON goes next to the checks, unless --benchmark-json says
-    where (its session exists only after every plugin's pytest_configure)."""
     config = session.config
     ctx, bench = context(config), getattr(config, "_benchmarksession", None)
     if ctx is None or bench is None or not speed_selected(config):
@@ -92,11 +102,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         # PYTEST_XDIST_WORKER) or --benchmark-disable are switched off by pytest-benchmark.
         raise pytest.UsageError("speed runs need pytest-benchmark enabled: run them without "
                                 "-n (xdist) and without --benchmark-disable")
-    if bench.json:
-        return
-    worker = getattr(config, "workerinput", {}).get("workerid")
-    name = f"benchmarks-{worker}.json" if worker else "benchmarks.json"
-    bench.json = open(ctx.run_dir / name, "wb")  # noqa: SIM115 (pytest-benchmark closes it)
 
 
 def context(config: pytest.Config) -> runconf.Conformance | None:

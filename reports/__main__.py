@@ -1,8 +1,9 @@
 """``python -m reports build RESULTS_DIR... -o report.html [--catalog catalog.txt]``;
 ``python -m reports spread SPEED_RUN_DIR...`` (repeatability of benchmark medians).
 
-Errors (malformed or incompatible results, unwritable output, bad usage) are one line on
-stderr and exit status 2, with no traceback and no file written.
+Errors (unwritable output, bad usage) are one line on stderr and exit status 2, with no
+traceback and no file written. Broken run files (unreadable, empty, truncated) are listed in
+the report, which is still written, and on stderr; the exit status is then 2 too.
 """
 
 from __future__ import annotations
@@ -52,9 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     for w in results.warnings:
         print(f"reports: warning: {w}", file=sys.stderr)
+    for b in results.broken:
+        print(f"reports: broken: {b}", file=sys.stderr)
     print(f"wrote {args.output} ({len(results.checks)} checks from {len(results.runs)} "
-          f"run{'s' if len(results.runs) != 1 else ''})")
-    return 0
+          f"run{'s' if len(results.runs) != 1 else ''}"
+          + (f", {len(results.broken)} broken file(s) listed in it)" if results.broken else ")"))
+    return EXIT_ERROR if results.broken else 0
 
 
 def _spread(dirs: list[Path]) -> int:

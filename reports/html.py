@@ -61,6 +61,7 @@ def context(results: Results, inputs: list[str]) -> dict[str, Any]:
         "ops": ops,
         "bench": bench.build_table(files) if files else None,
         "warnings": results.warnings,
+        "broken": results.broken,
         "severity": SEVERITY,
     }
 

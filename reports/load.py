@@ -1,10 +1,13 @@
 """Read run directories (``env.json``, ``checks-*.jsonl``, optional ``benchmarks.json``) and
 merge them into one ``Results``.
 
-Everything is read and validated before the report is rendered, so a malformed input stops
-the build with ``path:line: what`` and nothing is written. The one tolerated defect is a
-truncated last line of a checks file: the writer appends whole lines, so only an interrupted
-run leaves one, and the report says so on stderr.
+Everything is read and validated before the report is rendered. One broken run never costs
+the report: a run whose ``env.json`` cannot be read is listed as broken (``path:line: what``)
+and left out, a checks line that is not a valid record and a ``benchmarks.json`` that is
+empty, truncated or malformed are listed as broken and skipped, and every other run and
+record is still shown. A truncated last line of a checks file is an interrupted write (the
+writer appends whole lines), skipped with a warning. A ``status.json`` left by the pipeline
+says a run's process crashed, with the first line of its error.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class Run:
     env: dict[str, Any]
     checks: list[dict[str, Any]]
     benchmarks: dict[str, Any] | None = None
+    crashed: str | None = None  # "speed run crashed: <first line of the error>"
 
     @property
     def run_id(self) -> str:
@@ -49,6 +53,8 @@ class Results:
     runs: list[Run]
     catalog: list[str]
     warnings: list[str] = field(default_factory=list)
+    # What could not be read or did not finish: "path:line: what is wrong" (and crashes).
+    broken: list[str] = field(default_factory=list)
 
     @property
     def checks(self) -> list[dict[str, Any]]:
@@ -77,9 +83,10 @@ def _read_text(path: Path) -> str:
         raise ReportError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def read_checks(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
-    """Every record of one checks file; a last line that is not valid JSON is taken for a
-    write cut short by an interruption, skipped, and reported in ``warnings``."""
+def read_checks(path: Path, warnings: list[str], broken: list[str]) -> list[dict[str, Any]]:
+    """Every valid record of one checks file. A last line that is not valid JSON is a write
+    cut short by an interruption (skipped, in ``warnings``); any other bad line is skipped and
+    listed in ``broken`` with its line number."""
     lines = _read_text(path).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -94,10 +101,13 @@ def read_checks(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
             if number == last:
                 warnings.append(f"{path}:{number}: truncated last line ignored "
                                 f"(an interrupted run)")
-                continue
-            raise ReportError(f"{path}:{number}: invalid JSON: {exc.msg} "
-                              f"(column {exc.colno})") from None
-        records.append(validate_check(obj, f"{path}:{number}"))
+            else:
+                broken.append(f"{path}:{number}: invalid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        try:
+            records.append(validate_check(obj, f"{path}:{number}"))
+        except ReportError as exc:
+            broken.append(str(exc))
     return records
 
 
@@ -130,7 +140,9 @@ def _positive(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
 
 
-def load_run(run_dir: Path, warnings: list[str]) -> Run:
+def load_run(run_dir: Path, warnings: list[str], broken: list[str]) -> Run:
+    """One run directory; raises ReportError only when its env.json is missing or unreadable
+    (then the run cannot be identified). Its other defects go to ``broken``."""
     if not run_dir.is_dir():
         raise ReportError(f"{run_dir}: not a directory")
     env_path = run_dir / "env.json"
@@ -139,14 +151,47 @@ def load_run(run_dir: Path, warnings: list[str]) -> Run:
     env = read_env(env_path)
     checks = []
     for path in sorted(run_dir.glob("checks-*.jsonl")):
-        checks += read_checks(path, warnings)
+        try:
+            checks += read_checks(path, warnings, broken)
+        except ReportError as exc:
+            broken.append(str(exc))
     for c in checks:
         c[RUN_KEY] = str(run_dir)
-    bench_path = run_dir / "benchmarks.json"
-    bench = read_benchmarks(bench_path) if bench_path.exists() else None
-    if env["finished"] is None:
+    bench = None
+    for bench_path in sorted(run_dir.glob("benchmarks*.json")):
+        try:
+            bench = merge_benchmarks(bench, read_benchmarks(bench_path))
+        except ReportError as exc:
+            broken.append(str(exc))
+    crashed = read_status(run_dir / STATUS)
+    if crashed:
+        broken.append(f"{run_dir}: {crashed}")
+    if env["finished"] is None and not crashed:
         warnings.append(f"{env_path}: run {env['run_id']} was interrupted (finished is null)")
-    return Run(run_dir, env, checks, bench)
+    return Run(run_dir, env, checks, bench, crashed)
+
+
+# Written by the pipeline into a run directory whose process did not end normally.
+STATUS = "status.json"
+
+
+def read_status(path: Path) -> str | None:
+    """The crash line of a run's status.json, if the pipeline left one."""
+    if not path.exists():
+        return None
+    try:
+        data = _parse_json(_read_text(path), path)
+    except ReportError as exc:
+        return str(exc)
+    crashed = data.get("crashed") if isinstance(data, dict) else None
+    return crashed if isinstance(crashed, str) else f"{path}: not a status file"
+
+
+def merge_benchmarks(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
+    """Two pytest-benchmark files of one run (xdist workers) as one."""
+    if a is None:
+        return b
+    return {**a, "benchmarks": a["benchmarks"] + b["benchmarks"]}
 
 
 def read_catalog(path: Path = CATALOG) -> list[str]:
@@ -161,6 +206,7 @@ def load(run_dirs: list[Path], catalog: Path = CATALOG) -> Results:
     if not run_dirs:
         raise ReportError("no results directory given")
     warnings: list[str] = []
+    broken: list[str] = []
     runs: list[Run] = []
     seen: dict[Path, None] = {}
     for d in run_dirs:
@@ -168,5 +214,8 @@ def load(run_dirs: list[Path], catalog: Path = CATALOG) -> Results:
         if key in seen:
             continue
         seen[key] = None
-        runs.append(load_run(d, warnings))
-    return Results(runs, read_catalog(catalog), warnings)
+        try:
+            runs.append(load_run(d, warnings, broken))
+        except ReportError as exc:
+            broken.append(str(exc))
+    return Results(runs, read_catalog(catalog), warnings, broken)

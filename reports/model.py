@@ -265,6 +265,7 @@ class RunView:
     totals: dict[str, int]
     totals_counted: bool
     path: str
+    crashed: str | None = None
 
     @property
     def interrupted(self) -> bool:
@@ -287,7 +288,7 @@ def run_views(results: Results) -> list[RunView]:
         env_totals = r.env["totals"]
         counted = env_totals is None
         out.append(RunView(r.env, r.counted_totals() if counted else dict(env_totals), counted,
-                           str(r.path)))
+                           str(r.path), r.crashed))
     return out
 
 

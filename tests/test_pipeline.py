@@ -63,3 +63,32 @@ def test_an_interrupted_job_still_reports_the_run_it_cut_off(tmp_path):
     (run,) = results.iterdir()
     assert json.loads((run / "env.json").read_text())["finished"] is None
     assert "act." in out.read_text()
+
+
+CRASHING = '''
+from adapters.torch import TorchAdapter
+
+
+class ProbeCrash(TorchAdapter):
+    """Every check agrees, but the machine-limit probe of a speed run raises."""
+
+    def bench_primitives(self):
+        raise RuntimeError("bandwidth probe exploded")
+'''
+
+
+def test_a_crashed_speed_run_is_reported_and_costs_no_other_result(tmp_path):
+    (tmp_path / "crashing.py").write_text(CRASHING)
+    out = tmp_path / "report.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--backends", "crashing:ProbeCrash",
+         "-o", str(out), "--results-root", str(tmp_path / "results"), "--seed", "3",
+         "--ops", "act.relu", "--examples", "2"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])})
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 2, text
+    line = "speed run crashed: RuntimeError: bandwidth probe exploded"
+    assert line in text and "a benchmark failed" not in text
+    html = out.read_text()
+    assert line in html and "act.relu" in html  # the conformance run is still in the report

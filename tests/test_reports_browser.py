@@ -3,8 +3,8 @@ dtypes, a failure with its reproducer, a known divergence, benchmarks), rendered
 Chromium; assertions run on the DOM as the browser computed it, and a screenshot is kept as
 a test artifact (the test's tmp dir and reports/artifacts/report-screenshot.png).
 
-Needs Debian's ``chromium``. When it is missing the test installs it with apt-get only if it
-runs as root and CI or KERNEL_ORACLE_INSTALL_BROWSER=1 allows it; otherwise it skips, saying why.
+Needs Debian's ``chromium`` (``.ci/run`` installs it); without it the tests skip, saying why,
+or fail where KERNEL_ORACLE_REQUIRE_BROWSER=1 says the browser must be there.
 """
 
 from __future__ import annotations
@@ -40,27 +40,16 @@ def _find_chromium() -> str | None:
 
 
 def chromium() -> str:
-    """The browser's path, installing it where that is allowed, else skip with the reason."""
+    """The browser's path; a test installs nothing, so a missing browser skips with the
+    reason, unless KERNEL_ORACLE_REQUIRE_BROWSER=1 (set by .ci/run, which installs it)."""
     found = _find_chromium()
     if found:
         return found
-    allowed = os.environ.get("CI") or os.environ.get("KERNEL_ORACLE_INSTALL_BROWSER") == "1"
-    if not allowed:
-        pytest.skip("chromium not found (/usr/bin/chromium): install Debian's `chromium` "
-                    "package, or set KERNEL_ORACLE_INSTALL_BROWSER=1 to let this test install it")
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("chromium not found and cannot be installed here: installing needs root "
-                    "and apt-get")
-    cmd = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:  # a fresh container may have no package lists yet
-        subprocess.run(["apt-get", "update"], capture_output=True, timeout=600)
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    found = _find_chromium()
-    if proc.returncode != 0 or not found:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        pytest.skip(f"`apt-get install chromium` failed: {last}")
-    return found
+    message = ("chromium not found (/usr/bin/chromium): install Debian's `chromium` package "
+               "(.ci/run does)")
+    if os.environ.get("KERNEL_ORACLE_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def _run_browser(exe: str, profile: Path, *args: str) -> subprocess.CompletedProcess:

@@ -1,9 +1,11 @@
 """Validation of the results files: every error names the file (and, for check lines, the
-line); a truncated last line is skipped with a warning, any other bad line stops the build."""
+line); a truncated last line is skipped with a warning, any other bad line or file is listed
+as broken and skipped, and the rest still loads."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,8 +34,9 @@ def test_schema_version_is_one():
 def test_valid_records_load(tmp_path):
     path = _write_lines(tmp_path / "checks-gw0.jsonl", [_good(0), _good(1)])
     warnings: list[str] = []
-    assert [r["example"] for r in read_checks(path, warnings)] == [0, 1]
-    assert warnings == []
+    broken: list[str] = []
+    assert [r["example"] for r in read_checks(path, warnings, broken)] == [0, 1]
+    assert warnings == [] and broken == []
 
 
 def test_failure_record_with_case_is_valid():
@@ -57,25 +60,26 @@ def test_bad_record_names_file_and_line(tmp_path, mutate, message):
     bad = _good(1)
     mutate(bad)
     path = _write_lines(tmp_path / "checks-gw0.jsonl", [_good(0), bad, _good(2)])
-    with pytest.raises(ReportError) as exc:
-        read_checks(path, [])
-    assert str(exc.value).startswith(f"{path}:2: ")
-    assert message in str(exc.value)
+    broken: list[str] = []
+    assert [r["example"] for r in read_checks(path, [], broken)] == [0, 2]
+    assert len(broken) == 1 and broken[0].startswith(f"{path}:2: ")
+    assert message in broken[0]
 
 
 def test_bad_array_in_case_is_rejected(tmp_path):
     bad = syn.as_failure(_good())
     del bad["case"]["args"][1]["shape"]
     path = _write_lines(tmp_path / "checks-gw1.jsonl", [bad])
-    with pytest.raises(ReportError, match=r"checks-gw1\.jsonl:1: missing field "
-                                          r"'case\.args\[1\]\.shape'"):
-        read_checks(path, [])
+    broken: list[str] = []
+    assert read_checks(path, [], broken) == []
+    assert re.search(r"checks-gw1\.jsonl:1: missing field 'case\.args\[1\]\.shape'", broken[0])
 
 
-def test_invalid_json_mid_file_is_an_error(tmp_path):
+def test_invalid_json_mid_file_is_listed_as_broken(tmp_path):
     path = _write_lines(tmp_path / "checks-gw0.jsonl", [_good(0), '{"schema": 1,', _good(2)])
-    with pytest.raises(ReportError, match=r"checks-gw0\.jsonl:2: invalid JSON"):
-        read_checks(path, [])
+    broken: list[str] = []
+    assert [r["example"] for r in read_checks(path, [], broken)] == [0, 2]
+    assert re.search(r"checks-gw0\.jsonl:2: invalid JSON", broken[0])
 
 
 def test_truncated_last_line_is_skipped_with_a_warning(tmp_path):
@@ -84,18 +88,20 @@ def test_truncated_last_line_is_skipped_with_a_warning(tmp_path):
     path = _write_lines(tmp_path / "checks-gw0.jsonl", [_good(0), _good(1)],
                         tail=whole[: len(whole) // 2])
     warnings: list[str] = []
-    records = read_checks(path, warnings)
+    records = read_checks(path, warnings, [])
     assert [r["example"] for r in records] == [0, 1]
     assert len(warnings) == 1 and warnings[0].startswith(f"{path}:3: truncated last line")
 
 
-def test_complete_but_invalid_last_line_is_still_an_error(tmp_path):
+def test_complete_but_invalid_last_line_is_broken_not_truncated(tmp_path):
     # A last line that parses but lacks a field was written whole: it is malformed.
     bad = _good(1)
     del bad["dtype"]
     path = _write_lines(tmp_path / "checks-gw0.jsonl", [_good(0), bad])
-    with pytest.raises(ReportError, match=r":2: missing field 'dtype'"):
-        read_checks(path, [])
+    warnings: list[str] = []
+    broken: list[str] = []
+    read_checks(path, warnings, broken)
+    assert warnings == [] and re.search(r":2: missing field 'dtype'", broken[0])
 
 
 def test_env_errors_name_the_file(tmp_path):
@@ -115,8 +121,9 @@ def test_env_errors_name_the_file(tmp_path):
 
 def test_missing_env_json_and_runs_sharing_an_id(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ReportError, match="no env.json"):
-        load([tmp_path / "empty"])
+    good = syn.write_run(tmp_path / "good", syn.env_record("jax"), [_good()])
+    results = load([tmp_path / "empty", good])
+    assert len(results.runs) == 1 and "no env.json" in results.broken[0]
     # run_id is the run directory's name: two machines' "torch" runs may share it.
     a = syn.write_run(tmp_path / "a", syn.env_record("torch"), [_good()])
     b = syn.write_run(tmp_path / "b", syn.env_record("torch"), [_good()])
@@ -135,6 +142,29 @@ def test_benchmark_file_errors(tmp_path):
     path.write_text(json.dumps({"machine_info": {}}))
     with pytest.raises(ReportError, match="not a pytest-benchmark file"):
         read_benchmarks(path)
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("", "invalid JSON"), ('{"benchmarks": [', "invalid JSON"),
+    ("\x00\xff", "not UTF-8"), ('{"machine_info": {}}', "not a pytest-benchmark file")])
+def test_a_broken_benchmarks_file_is_named_and_the_rest_still_loads(tmp_path, content,
+                                                                    problem):
+    speed = syn.write_run(tmp_path / "speed", syn.env_record("torch"), [])
+    (speed / "benchmarks.json").write_bytes(content.encode("latin-1"))
+    other = syn.write_run(tmp_path / "conf", syn.env_record("jax"), [_good()])
+    results = load([speed, other])
+    assert len(results.runs) == 2 and len(results.checks) == 1
+    assert results.runs[0].benchmarks is None
+    assert len(results.broken) == 1
+    assert str(speed / "benchmarks.json") in results.broken[0] and problem in results.broken[0]
+
+
+def test_a_crashed_run_says_so(tmp_path):
+    d = syn.write_run(tmp_path, syn.env_record("run-c", finished=False), [])
+    (d / "status.json").write_text(json.dumps({"crashed": "speed run crashed: TypeError: x"}))
+    results = load([d])
+    assert results.runs[0].crashed == "speed run crashed: TypeError: x"
+    assert results.broken == [f"{d}: speed run crashed: TypeError: x"]
 
 
 def test_interrupted_run_is_loaded_and_flagged(tmp_path):
