@@ -1,5 +1,8 @@
 """``python -m conformance coverage [--format text|json] [--backend NAME]...``
 
+``python -m conformance soak --backend B --seeds N [--first-seed S] [pytest options...]``:
+the suite over N consecutive seeds, failures per seed and the totals.
+
 ``python -m conformance run [--backends torch,jax,tensorflow] [-o report.html] [--no-speed]
 [pytest options...]``: the main job (conformance and speed runs of each backend, one report).
 """
@@ -35,7 +38,22 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--seed", type=int, default=None, help="one seed for every run")
     run.add_argument("--no-speed", dest="speed", action="store_false",
                      help="skip the speed runs")
+    soak = sub.add_parser(
+        "soak", help="the conformance suite over consecutive seeds; failures per seed",
+        epilog="Other options (--ops, --examples, --dtype, --device, -n 2...) go to each "
+               "pytest run unchanged.")
+    soak.add_argument("--backend", required=True, help="the backend to soak")
+    soak.add_argument("--seeds", type=int, required=True, help="how many seeds")
+    soak.add_argument("--first-seed", type=int, default=1, help="the first seed (default 1)")
+    soak.add_argument("--results-root", type=Path, default=Path("reports/results"),
+                      help="where each seed's results directory goes")
     args, extra = parser.parse_known_args(argv)
+    if args.command == "soak":
+        from conformance.soak import soak as run_soak
+
+        if args.seeds < 1:
+            parser.error("--seeds must be at least 1")
+        return run_soak(args.backend, args.seeds, args.first_seed, args.results_root, extra)
     if args.command == "run":
         from conformance import pipeline
 

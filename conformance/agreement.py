@@ -23,10 +23,12 @@ from conformance.vocabulary import machine_eps, tiny
 C = 8.0
 FLOOR = 4.0
 RULE = (
-    "|got-exact| <= C * max(|naive-exact|, FLOOR * eps * max(|exact|, rms(exact)), tiny) per "
+    "|got-exact| <= C * max(|naive-exact|, FLOOR * eps * max(|exact|, scale), tiny) per "
     "element; naive = oracle evaluated in the tested dtype (float64: float32 naive * "
-    "eps64/eps32), or for derivatives also the textbook formula in the tested dtype; tiny = "
-    "smallest normal (subnormals may flush to zero)"
+    "eps64/eps32), or for derivatives also the textbook formula in the tested dtype; scale = "
+    "rms(exact), or for the identity <g,u> = <v,Ju> the larger of sum|g_i u_i| and "
+    "sum|v_j (Ju)_j| (a sum is judged by the magnitudes of its terms); tiny = smallest "
+    "normal (subnormals may flush to zero)"
 )
 
 

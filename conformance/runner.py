@@ -166,6 +166,7 @@ def run_test(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
         final = current_build_context().is_final
         n = counter["n"]
         counter["n"] += 1
+        rec["aux_seed"] = aux  # the example's cotangent/tangent seed, for reproducers
         try:
             outcome = check(ctx.adapter, spec, case, dtype, aux)
         except Exception as exc:

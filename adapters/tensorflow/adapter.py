@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ class TensorFlowCore(Adapter):
     def setup(self) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+        self._onednn_source = _decide_onednn(self.precision)
         req = self.requested_device
         kind, _, index = req.partition(":")
         kind = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU"}.get(kind)
@@ -56,8 +58,14 @@ class TensorFlowCore(Adapter):
     def precision_flags(self) -> dict[str, Any]:
         return {
             "tensor_float_32_execution": tf.config.experimental.tensor_float_32_execution_enabled(),
-            "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+            "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
+            "onednn": f"{self.facts()['onednn']} ({self._onednn_source})",
         }
+
+    def facts(self) -> dict[str, str]:
+        from tensorflow.python.util import _pywrap_util_port  # TF's own IsMKLEnabled()
+
+        return {"onednn": "on" if _pywrap_util_port.IsMklEnabled() else "off"}
 
     def seed(self, seed: int) -> None:
         tf.random.set_seed(seed)
@@ -113,3 +121,23 @@ class TensorFlowCore(Adapter):
             outs = outputs_list(fn(*args))
         tans = [acc.jvp(o, unconnected_gradients=tf.UnconnectedGradients.ZERO) for o in outs]
         return outs, tans
+
+
+def _decide_onednn(precision: str) -> str:
+    """oneDNN on or off, decided before TensorFlow is imported, and who decided it.
+
+    TensorFlow turns oneDNN on by default only on some CPUs (x86 with AVX-512 VNNI/BF16 or
+    AMX; an AVX2-only CPU stays on Eigen, whose grouped and dilated convolution gradients
+    reject dilation > 1). Strict runs switch it on everywhere, so that the same kernels run
+    on every machine; a user's explicit TF_ENABLE_ONEDNN_OPTS is kept; ``--precision
+    defaults`` leaves TensorFlow its own choice. The result is recorded in the fingerprint.
+    """
+    if "tensorflow" in sys.modules:
+        return "TensorFlow was imported before the adapter: its setting stands"
+    if "TF_ENABLE_ONEDNN_OPTS" in os.environ:
+        return "TF_ENABLE_ONEDNN_OPTS set by the user"
+    if precision == "strict":
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
+        return "switched on by the adapter: strict precision runs the same kernels everywhere"
+    return "TensorFlow's default for this CPU"
+
