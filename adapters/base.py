@@ -121,16 +121,25 @@ class Adapter:
         cls._mappings = mappings
         cls._unsupported = unsupported
 
-    def __init__(self, device: str = "cpu", precision: str = "strict") -> None:
+    def __init__(self, device: str = "cpu", precision: str = "strict",
+                 threads: int | None = None) -> None:
+        """``threads``: the framework's intra-op threads (conformance runs use 1: tiny
+        inputs gain nothing from more, and spinning threads slow a loaded machine); None
+        keeps the framework's default (speed runs)."""
         if precision not in ("strict", "defaults"):
             raise AdapterError(f"unknown precision mode {precision!r} (strict or defaults)")
         self.requested_device = device
         self.precision = precision
+        self.threads = threads
 
     # --- what the adapter can do -------------------------------------------------------
     @classmethod
     def mapping(cls, op: str) -> Mapping | None:
-        """The mapping of a spec id, falling back from a variant to its catalog id."""
+        """The mapping of a spec id, falling back from a variant to its catalog id, unless
+        ``UNSUPPORTED`` names the variant itself (a variant for another framework's code
+        path or convention must not run the catalog id's mapping in its place)."""
+        if op in cls._unsupported:
+            return None
         return cls._mappings.get(op) or cls._mappings.get(op.split("/")[0])
 
     @classmethod
@@ -201,6 +210,43 @@ class Adapter:
 
     def seed(self, seed: int) -> None:
         """Seed the framework's RNG (random ops are checked statistically)."""
+
+    # --- what a check runs: NumPy in, NumPy out -------------------------------------------
+    # The conformance checks call these three; the default runs the mapping as users call
+    # it (eagerly, through ``vjp``/``jvp``). An adapter may run them in a compiled form
+    # instead (the JAX adapter jits them once per op, mode and static hyper-parameters) and
+    # says which in ``last_path``.
+    last_path: str = "eager"
+
+    def run_forward(self, op: str, args: Sequence[Any], kwargs: dict[str, Any],
+                    dtype: str) -> list[np.ndarray]:
+        fn = self.op(op)
+        with self.context():
+            out = fn(*self._natives(args, dtype), **kwargs)
+        return [self.to_numpy(o) for o in outputs_list(out)]
+
+    def run_vjp(self, op: str, args: Sequence[Any], kwargs: dict[str, Any],
+                wrt: Sequence[int], cotangents: Sequence[Any], dtype: str) -> list[np.ndarray]:
+        fn = self.op(op)
+        with self.context():
+            _, grads = self.vjp(lambda *a: fn(*a, **kwargs), self._natives(args, dtype), wrt,
+                                self._natives(cotangents, dtype))
+        return [self.to_numpy(g) for g in grads]
+
+    def run_jvp(self, op: str, args: Sequence[Any], kwargs: dict[str, Any],
+                wrt: Sequence[int], tangents: Sequence[Any], dtype: str) -> list[np.ndarray]:
+        fn = self.op(op)
+        with self.context():
+            _, tans = self.jvp(lambda *a: fn(*a, **kwargs), self._natives(args, dtype), wrt,
+                               self._natives(tangents, dtype))
+        return [self.to_numpy(t) for t in tans]
+
+    def _natives(self, values: Sequence[Any], dtype: str) -> list[Any]:
+        return [None if v is None else self.to_native(v, dtype) for v in values]
+
+    def compile_seconds(self) -> float:
+        """Seconds spent compiling so far (XLA, tf.function tracing); 0 where nothing is."""
+        return 0.0
 
     # --- speed ---------------------------------------------------------------------------
     def compiled(self, fn: Callable[..., Any]) -> Callable[..., Any]:

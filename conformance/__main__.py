@@ -3,6 +3,12 @@
 ``python -m conformance soak --backend B --seeds N [--first-seed S] [pytest options...]``:
 the suite over N consecutive seeds, failures per seed and the totals.
 
+``python -m conformance show OP``: everything about one op (oracle, specs, mappings,
+divergences, tests).
+
+``python -m conformance selftime --backend B [--seed S] [pytest options...]``: one run, and
+where its time went (checks per CPU-second per family, the harness share).
+
 ``python -m conformance run [--backends torch,jax,tensorflow] [-o report.html] [--no-speed]
 [pytest options...]``: the main job (conformance and speed runs of each backend, one report).
 """
@@ -47,7 +53,32 @@ def main(argv: list[str] | None = None) -> int:
     soak.add_argument("--first-seed", type=int, default=1, help="the first seed (default 1)")
     soak.add_argument("--results-root", type=Path, default=Path("reports/results"),
                       help="where each seed's results directory goes")
+    selftime = sub.add_parser(
+        "selftime", help="the suite's own speed: checks per CPU-second per family, harness share",
+        epilog="Other options (--ops, --examples, --dtype...) go to the pytest run unchanged.")
+    selftime.add_argument("--backend", required=True, help="the backend to time")
+    selftime.add_argument("--seed", type=int, default=1, help="the run seed (default 1)")
+    selftime.add_argument("--results-root", type=Path, default=Path("reports/results"),
+                          help="where the run's results directory goes")
+    show = sub.add_parser("show", help="everything about one op: oracle, specs, mappings, "
+                                       "divergences, tests")
+    show.add_argument("op", help="a catalog id, e.g. norm.batch_norm_train")
     args, extra = parser.parse_known_args(argv)
+    if args.command == "show":
+        from conformance.show import show as show_op
+
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        try:
+            print(show_op(args.op))
+        except KeyError as exc:
+            print(f"error: {exc.args[0]}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "selftime":
+        from conformance.selftime import selftime as run_selftime
+
+        return run_selftime(args.backend, args.seed, args.results_root, extra)
     if args.command == "soak":
         from conformance.soak import soak as run_soak
 

@@ -11,17 +11,16 @@ spec's own (``OpSpec.check``). Every check takes (adapter, spec, case, dtype, se
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from adapters.base import Adapter, outputs_list
-from conformance import agreement
+from adapters.base import Adapter
+from conformance import agreement, evaluate
 from conformance.registry import Case, OpSpec
+from conformance.timing import phase
 from conformance.vocabulary import is_floating, numpy_dtype
-from oracle import _canon, autodiff
 
 # Above this many differentiated input elements the full Jacobian (one dual pass per element,
 # twice: exact and naive) costs more than it adds over the <g, u> = <v, J u> identity.
@@ -63,50 +62,25 @@ def upcast(args: list[Any]) -> list[Any]:
 
 def run_oracle(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], dtype: str) -> list[Any]:
     """The oracle in ``dtype`` (float64 = exact), outputs as float64 arrays."""
-    nd = numpy_dtype(dtype)
-    with warnings.catch_warnings(), np.errstate(all="ignore"), _canon.compute_dtype(nd):
-        warnings.simplefilter("ignore")
-        out = spec.oracle(*[a.astype(nd) if is_floating(a) else a for a in args], **kwargs)
-    return [np.asarray(o, dtype=np.float64) for o in _canon.flatten_outputs(out)]
+    return evaluate.values(spec, args, kwargs, dtype)[0]
 
 
-def naive_dtype(dtype: str) -> str:
-    """float64 has no lower-precision twin of its own: its naive error is scaled from float32."""
-    return "float32" if dtype == "float64" else dtype
+naive_dtype = evaluate.naive_dtype
 
 
-def call_backend(adapter: Adapter, spec: OpSpec, args: list[Any], kwargs: dict[str, Any],
-                 dtype: str) -> list[np.ndarray]:
-    fn = adapter.op(spec.id)
-    with adapter.context():
-        native = [None if a is None else adapter.to_native(a, dtype) for a in args]
-        out = fn(*native, **kwargs)
-    return [adapter.to_numpy(o) for o in outputs_list(out)]
+def _compare(name: str, got: Any, exact: Any, naive: Any, dtype: str, factor: float,
+             book: Any = None, scale: float | None = None) -> agreement.Agreement:
+    with phase("compare"):
+        return agreement.compare(name, got, exact, naive, dtype, factor, book, scale)
+
+
+def _backend(run: Any, *args: Any) -> list[np.ndarray]:
+    with phase("backend"):
+        return run(*args)
 
 
 def forward(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, seed: int = 0) -> CheckOutcome:
     return _values(adapter, spec, case, dtype, "forward")
-
-
-def _values(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, mode: str) -> CheckOutcome:
-    args = rounded(case, dtype)
-    kwargs = dict(case.kwargs)
-    exact = run_oracle(spec, upcast(args), kwargs, "float64")
-    naive = run_oracle(spec, args, kwargs, naive_dtype(dtype))
-    got = call_backend(adapter, spec, args, kwargs, dtype)
-    names = _names(spec, case, len(exact))
-    factor, why = spec.factor(mode, dtype)
-    if len(got) != len(exact):
-        bad = agreement.Agreement(names[0], float("inf"), float("inf"), float("inf"), (), None,
-                                  None, 0.0, False,
-                                  shape_mismatch=f"{len(got)} outputs, expected {len(exact)}")
-        return CheckOutcome([bad], exact, names, why)
-    # Specs whose outputs are themselves derivatives (the ad family: no grad_wrt) give their
-    # textbook rules here; a differentiable spec's hook answers only "vjp" and "jvp".
-    book = None if spec.grad_wrt else _textbook(spec, "forward", args, kwargs, [], dtype)
-    agree = [agreement.compare(n, g, e, v, dtype, factor, book[i] if book else None)
-             for i, (n, g, e, v) in enumerate(zip(names, got, exact, naive))]
-    return CheckOutcome(agree, exact, names, why)
 
 
 def state(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, seed: int = 0) -> CheckOutcome:
@@ -117,12 +91,24 @@ def state(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, seed: int = 0)
     return _values(adapter, spec, case, dtype, "state")
 
 
-def _names(spec: OpSpec, case: Case, n: int) -> list[str]:
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        out = spec.oracle(*upcast(list(case.args)), **case.kwargs)
-    names = _canon.output_names(out)
-    return names if len(names) == n else [f"out{i}" for i in range(n)]
+def _values(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, mode: str) -> CheckOutcome:
+    args = rounded(case, dtype)
+    kwargs = dict(case.kwargs)
+    exact, names = evaluate.values(spec, upcast(args), kwargs, "float64")
+    naive, _ = evaluate.values(spec, args, kwargs, naive_dtype(dtype))
+    got = _backend(adapter.run_forward, spec.id, args, kwargs, dtype)
+    factor, why = spec.factor(mode, dtype)
+    if len(got) != len(exact):
+        bad = agreement.Agreement(names[0], float("inf"), float("inf"), float("inf"), (), None,
+                                  None, 0.0, False,
+                                  shape_mismatch=f"{len(got)} outputs, expected {len(exact)}")
+        return CheckOutcome([bad], exact, names, why)
+    # Specs whose outputs are themselves derivatives (the ad family: no grad_wrt) give their
+    # textbook rules here; a differentiable spec's hook answers only "vjp" and "jvp".
+    book = None if spec.grad_wrt else evaluate.textbook(spec, "forward", args, kwargs, [], dtype)
+    agree = [_compare(n, g, e, v, dtype, factor, book[i] if book else None)
+             for i, (n, g, e, v) in enumerate(zip(names, got, exact, naive))]
+    return CheckOutcome(agree, exact, names, why)
 
 
 def _random_like(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
@@ -136,79 +122,22 @@ def _grad_outputs(spec: OpSpec, n: int) -> list[int]:
 def vjp(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, seed: int) -> CheckOutcome:
     rng = np.random.default_rng(seed)
     args, kwargs, wrt = rounded(case, dtype), dict(case.kwargs), list(spec.grad_wrt)
-    exact_out = run_oracle(spec, upcast(args), kwargs, "float64")
+    exact_out, _ = evaluate.values(spec, upcast(args), kwargs, "float64")
     diff_outs = _grad_outputs(spec, len(exact_out))
     cots = [_random_like(rng, o.shape, dtype) if i in diff_outs else None
             for i, o in enumerate(exact_out)]
     us = [_random_like(rng, args[i].shape, dtype) for i in wrt]
-    fn = adapter.op(spec.id)
-    with adapter.context():
-        native = [None if a is None else adapter.to_native(a, dtype) for a in args]
-        nat_cots = [None if c is None else adapter.to_native(c, dtype) for c in cots]
-        _, grads = adapter.vjp(lambda *a: fn(*a, **kwargs), native, wrt, nat_cots)
-    grads = [adapter.to_numpy(g) for g in grads]
+    grads = _backend(adapter.run_vjp, spec.id, args, kwargs, wrt, cots, dtype)
     factor, why = spec.factor("vjp", dtype)
     names = [f"d/d{case.arg_names()[i]}" for i in wrt]
     agree = [_identity(spec, args, kwargs, wrt, cots, us, grads, dtype, factor)]
     if sum(args[i].size for i in wrt) <= FULL_JACOBIAN_MAX:
-        exact = _oracle_vjp(spec, upcast(args), kwargs, wrt, cots, "float64")
-        naive = _oracle_vjp(spec, args, kwargs, wrt, cots, naive_dtype(dtype))
-        book = _textbook(spec, "vjp", args, kwargs, cots, dtype)
-        agree += [agreement.compare(n, g, e, v, dtype, factor, book[k] if book else None)
+        exact = evaluate.vjp(spec, upcast(args), kwargs, wrt, cots, exact_out, "float64")
+        naive = evaluate.vjp(spec, args, kwargs, wrt, cots, exact_out, naive_dtype(dtype))
+        book = evaluate.textbook(spec, "vjp", args, kwargs, cots, dtype)
+        agree += [_compare(n, g, e, v, dtype, factor, book[k] if book else None)
                   for k, (n, g, e, v) in enumerate(zip(names, grads, exact, naive))]
     return CheckOutcome(agree, [], names, why)
-
-
-def _zero_cots(cots: list[Any], outs: list[np.ndarray]) -> list[np.ndarray]:
-    return [np.zeros_like(o) if c is None else c.astype(np.float64) for c, o in zip(cots, outs)]
-
-
-def _oracle_vjp(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list[int],
-                cots: list[Any], dtype: str) -> list[np.ndarray]:
-    nd = numpy_dtype(dtype)
-    cast = [a.astype(nd) if is_floating(a) else a for a in args]
-    with warnings.catch_warnings(), np.errstate(all="ignore"), _canon.compute_dtype(nd):
-        warnings.simplefilter("ignore")
-        outs = [np.asarray(o) for o in _canon.flatten_outputs(spec.oracle(*cast, **kwargs))]
-        cts = [c.astype(nd) for c in _zero_cots(cots, outs)]
-        grads = autodiff.vjp(spec.oracle, cast, kwargs, wrt, cts)
-    return [np.asarray(g, dtype=np.float64) for g in grads]
-
-
-def _oracle_jvp(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list[int],
-                tangents: list[np.ndarray], dtype: str) -> tuple[list[Any], list[np.ndarray]]:
-    nd = numpy_dtype(dtype)
-    cast = [a.astype(nd) if is_floating(a) else a for a in args]
-    with warnings.catch_warnings(), np.errstate(all="ignore"), _canon.compute_dtype(nd):
-        warnings.simplefilter("ignore")
-        outs, tans = autodiff.jvp(spec.oracle, cast, kwargs,
-                                {i: t.astype(nd) for i, t in zip(wrt, tangents)})
-    return outs, [np.asarray(t, dtype=np.float64) for t in tans]
-
-
-def _textbook(spec: OpSpec, mode: str, args: list[Any], kwargs: dict[str, Any],
-              seeds: list[Any], dtype: str) -> list[list[np.ndarray]] | None:
-    """The spec's textbook derivative formula evaluated in the tested dtype itself (float64
-    too: unlike the oracle's duals it is a different algorithm from the exact one), from the
-    exact outputs and from outputs one ulp above and below, since a kernel's saved outputs
-    carry their own rounding. Returns [per output or wrt: [variants]]."""
-    if spec.textbook is None:
-        return None
-    nd = numpy_dtype(dtype)
-    cast = [a.astype(nd) if is_floating(a) else a for a in args]
-    with warnings.catch_warnings(), np.errstate(all="ignore"), _canon.compute_dtype(nd):
-        warnings.simplefilter("ignore")
-        outs = [np.asarray(o).astype(nd) for o in _canon.flatten_outputs(
-            spec.oracle(*cast, **kwargs))]
-        seeds = [np.zeros_like(o) if s is None else np.asarray(s).astype(nd)
-                 for s, o in zip(seeds, outs)] if mode == "vjp" else \
-            [np.asarray(s).astype(nd) for s in seeds]
-        variants = []
-        for step in (0.0, np.inf, -np.inf):
-            moved = [o if step == 0 else np.nextafter(o, nd.type(step)) for o in outs]
-            got = spec.textbook(mode, cast, kwargs, moved, seeds)
-            variants.append([np.asarray(g, dtype=np.float64) for g in got])
-    return [list(v) for v in zip(*variants)]
 
 
 def _identity(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list[int],
@@ -217,12 +146,12 @@ def _identity(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list[i
     """<g, u> from the backend's VJP against <v, J u> from the oracle's exact JVP."""
     got = sum(float(np.sum(g.astype(np.float64) * u.astype(np.float64)))
               for g, u in zip(grads, us))
-    outs, exact_t = _oracle_jvp(spec, upcast(args), kwargs, wrt, us, "float64")
-    _, naive_t = _oracle_jvp(spec, args, kwargs, wrt, us, naive_dtype(dtype))
-    cts = _zero_cots(cots, [np.asarray(o) for o in outs])
+    outs, exact_t = evaluate.jvp(spec, upcast(args), kwargs, wrt, us, "float64")
+    _, naive_t = evaluate.jvp(spec, args, kwargs, wrt, us, naive_dtype(dtype))
+    cts = evaluate.zero_cotangents(cots, [np.asarray(o) for o in outs])
     exact = sum(float(np.sum(c * t)) for c, t in zip(cts, exact_t))
     naive = sum(float(np.sum(c * t)) for c, t in zip(cts, naive_t))
-    book = _textbook(spec, "jvp", args, kwargs, us, dtype)
+    book = evaluate.textbook(spec, "jvp", args, kwargs, us, dtype)
     book_s = ([sum(float(np.sum(c * t[k])) for c, t in zip(cts, book))
                for k in range(len(book[0]))] if book else None)
     # A sum whose terms may cancel is judged by its own conditioning: its rounding scales
@@ -232,27 +161,20 @@ def _identity(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list[i
     terms = max(sum(float(np.sum(np.abs(c * t))) for c, t in zip(cts, exact_t)),
                 sum(float(np.sum(np.abs(g.astype(np.float64) * u.astype(np.float64))))
                     for g, u in zip(grads, us)))
-    return agreement.compare("<g,u>=<v,Ju>", got, exact, naive, dtype, factor, book_s,
-                             scale=terms)
+    return _compare("<g,u>=<v,Ju>", got, exact, naive, dtype, factor, book_s, scale=terms)
 
 
 def jvp(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, seed: int) -> CheckOutcome:
     rng = np.random.default_rng(seed)
     args, kwargs, wrt = rounded(case, dtype), dict(case.kwargs), list(spec.grad_wrt)
     us = [_random_like(rng, args[i].shape, dtype) for i in wrt]
-    fn = adapter.op(spec.id)
-    with adapter.context():
-        native = [None if a is None else adapter.to_native(a, dtype) for a in args]
-        nat_us = [adapter.to_native(u, dtype) for u in us]
-        _, tans = adapter.jvp(lambda *a: fn(*a, **kwargs), native, wrt, nat_us)
-    tans = [adapter.to_numpy(t) for t in tans]
-    _, exact = _oracle_jvp(spec, upcast(args), kwargs, wrt, us, "float64")
-    _, naive = _oracle_jvp(spec, args, kwargs, wrt, us, naive_dtype(dtype))
-    names = [f"J.u/{n}" for n in _names(spec, case, len(exact))]
+    tans = _backend(adapter.run_jvp, spec.id, args, kwargs, wrt, us, dtype)
+    _, exact = evaluate.jvp(spec, upcast(args), kwargs, wrt, us, "float64")
+    _, naive = evaluate.jvp(spec, args, kwargs, wrt, us, naive_dtype(dtype))
+    names = [f"J.u/{n}" for n in evaluate.values(spec, upcast(args), kwargs, "float64")[1]]
     factor, why = spec.factor("jvp", dtype)
-    outs = _grad_outputs(spec, len(exact))
-    book = _textbook(spec, "jvp", args, kwargs, us, dtype)
-    agree = [agreement.compare(names[i], tans[i], exact[i], naive[i], dtype, factor,
-                               book[i] if book else None)
-             for i in outs]
+    book = evaluate.textbook(spec, "jvp", args, kwargs, us, dtype)
+    agree = [_compare(names[i], tans[i], exact[i], naive[i], dtype, factor,
+                      book[i] if book else None)
+             for i in _grad_outputs(spec, len(exact))]
     return CheckOutcome(agree, [], names, why)

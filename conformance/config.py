@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import os
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -106,7 +107,10 @@ def build(opts: dict[str, Any], worker: dict[str, Any] | None) -> Conformance:
     """From parsed options (and, in an xdist worker, what the controller handed down)."""
     try:
         cls = load_adapter_class(opts["backend"])
-        adapter = cls(device=opts["device"], precision=opts["precision"])
+        # One intra-op thread for conformance checks; speed runs time the framework as it
+        # comes (its default thread count), and the fingerprint says which.
+        adapter = cls(device=opts["device"], precision=opts["precision"],
+                      threads=None if opts.get("speed") else 1)
         adapter.setup()
     except AdapterError as exc:
         raise ConformanceUsageError(str(exc)) from exc
@@ -118,7 +122,8 @@ def build(opts: dict[str, Any], worker: dict[str, Any] | None) -> Conformance:
         opts["seed"] if opts["seed"] is not None else random.SystemRandom().randrange(2**31))
     # A run id unique across machines and directories; xdist workers share the controller's.
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_id = worker["run_id"] if worker else f"{stamp}-{adapter.name}-{seed}"
+    # The process id keeps two runs of one backend and seed started in the same second apart.
+    run_id = worker["run_id"] if worker else f"{stamp}-{adapter.name}-{seed}-{os.getpid()}"
     if worker:
         run_dir = Path(worker["run_dir"])
     elif opts["results"]:

@@ -49,7 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _options(config: pytest.Config) -> dict[str, Any]:
     keys = ("backend", "device", "dtype", "ops", "examples", "seed", "precision", "results",
             "report", "divergences")
-    return {k: config.getoption(k) for k in keys}
+    return {**{k: config.getoption(k) for k in keys}, "speed": speed_selected(config)}
 
 
 def activate(config: pytest.Config) -> runconf.Conformance:

@@ -8,6 +8,7 @@ tolerance override with its reason. Registration is explicit (``register`` in
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,9 +99,12 @@ class DuplicateSpecError(ValueError):
 
 
 REGISTRY: dict[str, OpSpec] = {}
+# spec id -> the module that registered it: the family's spec module (tests/test_layout.py).
+REGISTERED_IN: dict[str, str] = {}
 
 
 def register(*specs: OpSpec) -> None:
+    caller = sys._getframe(1).f_globals.get("__name__", "?")
     for spec in specs:
         if spec.id in REGISTRY:
             raise DuplicateSpecError(f"spec id {spec.id!r} registered twice")
@@ -108,3 +112,4 @@ def register(*specs: OpSpec) -> None:
             if not o.reason.strip():
                 raise ValueError(f"{spec.id}: a tolerance override needs its reason")
         REGISTRY[spec.id] = spec
+        REGISTERED_IN[spec.id] = caller

@@ -21,6 +21,7 @@ from hypothesis.control import current_build_context
 from conformance import agreement, checks
 from conformance.config import Conformance
 from conformance.registry import Case, OpSpec
+from conformance.timing import Stopwatch
 
 
 def _stat(adapter: Any, spec: OpSpec, case: Case, dtype: str, seed: int) -> checks.CheckOutcome:
@@ -31,6 +32,21 @@ def _stat(adapter: Any, spec: OpSpec, case: Case, dtype: str, seed: int) -> chec
 # One check function per mode of vocabulary.MODES, all taking (adapter, spec, case, dtype, seed).
 CHECKS = {"forward": checks.forward, "vjp": checks.vjp, "jvp": checks.jvp,
           "state": checks.state, "stat": _stat}
+
+
+def _no_local_constants() -> None:
+    """Hypothesis mixes literal constants it collects from every loaded local module into
+    its draws, so the examples a seed draws would change with any code change and with which
+    modules a run happens to import (its backend, an xdist worker): a printed seed would not
+    replay. The strategies alone decide here. (A private hook of hypothesis, pinned by the
+    tested range in pyproject.toml; tests/test_strategies.py checks it still holds.)"""
+    from hypothesis.internal.conjecture import providers
+
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+
+
+_no_local_constants()
 
 
 def test_seed(run_seed: int, test_id: str) -> int:
@@ -152,6 +168,20 @@ def run_test(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
         _skip(ctx, rec, "unsupported", f"[unsupported] {known.id}: {known.reason}")
     check = CHECKS[mode]
     counter = {"n": 0, "expected": 0}
+    # The time since the previous example ended is this one's drawing; writing a record is
+    # charged to the next example's "record" phase (it happens after its own timing is set).
+    clock = {"last": time.perf_counter(), "written_s": 0.0}
+
+    def write(record: dict[str, Any]) -> None:
+        t0 = time.perf_counter()
+        ctx.writer.write(record)
+        clock["written_s"] += time.perf_counter() - t0
+
+    def timed(watch: Stopwatch, checked_at: float) -> dict[str, Any]:
+        watch.add("record", time.perf_counter() - checked_at + clock["written_s"])
+        clock["written_s"] = 0.0
+        return {"duration_s": sum(watch.spent.values()), "timing": watch.record(),
+                "cpu_s": watch.cpu_s, "path": ctx.adapter.last_path}
 
     def expected_failure(record: dict[str, Any], case: Case) -> None:
         """A failure the divergence allows: recorded, never shrunk (it is known), and the
@@ -159,36 +189,45 @@ def run_test(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
         if counter["expected"] == 0:
             record["case"] = case_record(case, dtype)
         counter["expected"] += 1
-        ctx.writer.write({**record, "verdict": "xfail"})
+        write({**record, "verdict": "xfail"})
 
     def body(case: Case, aux: int) -> None:
-        t0 = time.perf_counter()
+        try:
+            example(case, aux)
+        finally:
+            clock["last"] = time.perf_counter()
+
+    def example(case: Case, aux: int) -> None:
+        watch = Stopwatch()
+        watch.add("draw", time.perf_counter() - clock["last"])
         final = current_build_context().is_final
         n = counter["n"]
         counter["n"] += 1
-        rec["aux_seed"] = aux  # the example's cotangent/tangent seed, for reproducers
+        # aux seeds the example's cotangents and tangents: recorded for reproducers.
+        head = {**rec, "example": n, "aux_seed": aux}
         try:
-            outcome = check(ctx.adapter, spec, case, dtype, aux)
+            with watch.check(ctx.adapter.compile_seconds):
+                outcome = check(ctx.adapter, spec, case, dtype, aux)
         except Exception as exc:
             text = f"{type(exc).__name__}: {exc}"
-            err = {**rec, "example": n, "duration_s": time.perf_counter() - t0, "message": text}
+            err = {**head, "message": text, **timed(watch, time.perf_counter())}
             if known is not None and known.allows_error(text):
                 expected_failure(err, case)
                 return
             if final:
-                ctx.writer.write({**err, "verdict": "error", "minimal": True,
-                                  "case": case_record(case, dtype)})
+                write({**err, "verdict": "error", "minimal": True,
+                       "case": case_record(case, dtype)})
             raise
+        checked_at = time.perf_counter()
         factor, _ = spec.factor(mode, dtype)
         m = metrics(outcome, agreement.C * factor)
         if outcome.passed:
-            ctx.writer.write({**rec, **m, "verdict": "pass", "example": n,
-                              "duration_s": time.perf_counter() - t0})
+            write({**head, **m, "verdict": "pass", **timed(watch, checked_at)})
             return
         message = describe_failure(ctx, spec, mode, dtype, seed, case, outcome, nodeid)
         if known is not None and known.allows_ratio(outcome.worst.ratio):
-            expected_failure({**rec, **m, "example": n, "message": message,
-                              "duration_s": time.perf_counter() - t0}, case)
+            expected_failure({**head, **m, "message": message, **timed(watch, checked_at)},
+                             case)
             return
         if known is not None:
             message += (f"\n  beyond what divergence {known.id!r} allows "
@@ -196,12 +235,10 @@ def run_test(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
         if final:
             expected = [array_record(nm, e)
                         for nm, e in zip(outcome.output_names, outcome.expected)]
-            ctx.writer.write({
-                **rec, **m, "verdict": "fail", "example": n,
-                "minimal": True, "message": message, "case": case_record(case, dtype),
-                "expected": expected or None, "duration_s": time.perf_counter() - t0,
-                "reproducer": _reproducer(ctx, spec, mode, case, dtype, outcome),
-            })
+            write({**head, **m, "verdict": "fail", "minimal": True, "message": message,
+                   "case": case_record(case, dtype), "expected": expected or None,
+                   "reproducer": _reproducer(ctx, spec, mode, case, dtype, outcome),
+                   **timed(watch, checked_at)})
         raise AssertionError(message)
 
     # No example database: a run is reproduced from its printed seed alone, and a database

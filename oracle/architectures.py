@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
 
 class Layer(NamedTuple):
     """One layer. kind: 'conv' (``units`` output channels, square ``kernel``, ``stride``,
@@ -145,6 +147,42 @@ def bottleneck_multiplies(
     reduce = c_in * positions * c_mid
     expand = kernel * kernel * c_mid * positions * c_out
     return BottleneckMultiplies(direct, reduce, expand, reduce + expand)
+
+
+# --- the summaries as arrays: what a conformance check compares ------------------------------
+KINDS = ("conv", "maxpool", "avgpool", "flatten", "dense")
+
+
+class ArchitectureArrays(NamedTuple):
+    """``architecture_summary`` as float64 arrays (exact integers), one row per layer:
+    kinds (index into KINDS), output shapes (C, H, W), or (units, 0, 0) after flattening,
+    parameter counts, and the total."""
+
+    kinds: np.ndarray
+    shapes: np.ndarray
+    params: np.ndarray
+    total: np.ndarray
+
+
+def shapes_and_params(*, name: str) -> ArchitectureArrays:
+    """``architecture_summary(name)`` as ``ArchitectureArrays``: backends return tensors,
+    so the comparison is array against array, every entry an exact integer."""
+    s = architecture_summary(name)
+    shapes = np.zeros((len(s.layers), 3))
+    for i, layer in enumerate(s.layers):
+        shapes[i, :len(layer.output_shape)] = layer.output_shape
+    return ArchitectureArrays(
+        np.array([KINDS.index(layer.kind) for layer in s.layers], dtype=np.float64), shapes,
+        np.array([layer.params for layer in s.layers], dtype=np.float64),
+        np.array(float(s.total_params)))
+
+
+def bottleneck_arrays(*, size: int, c_in: int, c_mid: int, c_out: int,
+                      kernel: int) -> BottleneckMultiplies:
+    """``bottleneck_multiplies`` as float64 scalars (direct, reduce, expand, bottleneck):
+    exact integers below 2**53, compared with each framework's own flop counter."""
+    m = bottleneck_multiplies(size=size, c_in=c_in, c_mid=c_mid, c_out=c_out, kernel=kernel)
+    return BottleneckMultiplies(*(np.array(float(v)) for v in m))
 
 
 ORACLE: dict[str, Callable[..., Any]] = {"arch.shapes_and_params": architecture_summary}

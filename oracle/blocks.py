@@ -82,6 +82,13 @@ def residual_block(
     return relu(z2 + _shortcut(x, z2.shape[1], shortcut, ws, stride))
 
 
+def residual_projection(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, ws: Any, *,
+                        shortcut: str = "projection", stride: int = 1) -> Any:
+    """``residual_block`` with the projection weights ws positional, so that they can be
+    differentiated like every other weight (``residual_block`` takes ws by keyword)."""
+    return residual_block(x, w1, b1, w2, b2, shortcut=shortcut, ws=ws, stride=stride)
+
+
 def inception_block(
     x: Any,
     w1: Any, b1: Any,

@@ -176,7 +176,8 @@ def conv_transpose2d(x: Any, w: Any, b: Any = None, *, stride: IntOrTuple = 1,
     (n-1)*s + d(k-1) + 1 + output_padding, which is then cropped by ``padding`` on both
     sides: out = (n-1)*s - 2p + d(k-1) + output_padding + 1. ``output_padding`` (extra rows
     at the end, < max(stride, dilation)) picks one of the input sizes that a strided conv2d
-    maps to the same size. Keras 'same' is the crop full[0 : n*s] (divergences.md §7.1).
+    maps to the same size. Keras 'same' is the crop full[0 : n*s]
+    (docs/conventions/conv.md §7.1).
     """
     _require_rank(x, 2)
     return _conv_transpose(x, w, b, stride, padding, output_padding, dilation, groups)

@@ -12,15 +12,20 @@ from typing import Any
 # One import line and one _FAMILIES entry per family module.
 import oracle.activations as activations
 import oracle.architectures as architectures
+import oracle.attention as attention
+import oracle.augmentation as augmentation
 import oracle.autodiff as autodiff
 import oracle.blocks as blocks
 import oracle.conv as conv
 import oracle.dense as dense
+import oracle.graph as graph
 import oracle.losses as losses
 import oracle.normalization as normalization
+import oracle.optimizers as optimizers
 import oracle.pooling as pooling
-import oracle.pooling_special as pooling_special
 import oracle.regularization as regularization
+import oracle.rnn as rnn
+import oracle.schedules as schedules
 
 OracleFn = Callable[..., Any]
 
@@ -30,12 +35,17 @@ _FAMILIES: tuple[Mapping[str, OracleFn], ...] = (
     dense.ORACLE,
     normalization.ORACLE,
     pooling.ORACLE,
-    pooling_special.ORACLE,
     regularization.ORACLE,
     conv.ORACLE,
     blocks.ORACLE,
     architectures.ORACLE,
     autodiff.ORACLE,
+    augmentation.ORACLE,
+    rnn.ORACLE,
+    attention.ORACLE,
+    graph.ORACLE,
+    optimizers.ORACLE,
+    schedules.ORACLE,
 )
 
 

@@ -35,7 +35,8 @@ def l1(w: Weights) -> Any:
     """R(W) = sum abs(w) over every entry (the l1-norm of notes 003/004).
 
     Subgradient at w = 0: 0 (abs'(0) = 0: torch's and TF's convention; JAX uses 1,
-    divergences.md §0.1). Sparser solutions than l2 (004), not differentiable at 0.
+    docs/conventions/README.md §0.1 #8). Sparser solutions than l2 (004), not differentiable
+    at 0.
     """
     return _sum_terms([np.sum(np.abs(a)) for a in _arrays(w)])
 
@@ -139,6 +140,15 @@ def total_loss(
     return loss + _canon.scalar(lambda_g) * _sum_terms(terms)
 
 
+def total_loss_2(data_loss: Any, w1: Any, w2: Any, g1: Any, g2: Any, *, lambda_r: float,
+                 lambda_g: float, penalty: str, group_form: str) -> Any:
+    """``total_loss`` for two layers, each layer's group ids (or None) positional: the form
+    a conformance check can draw and a backend mapping can take (arrays in, one scalar out)."""
+    groups = None if g1 is None and g2 is None else [g1, g2]
+    return total_loss(data_loss, [w1, w2], lambda_r=lambda_r, lambda_g=lambda_g,
+                      penalty=penalty, groups=groups, group_form=group_form)
+
+
 def dropout(x: Any, mask: Any, *, p: float) -> Any:
     """Inverted dropout with an explicit keep-mask (notes 004; torch/Keras/TF/Flax semantics):
 
@@ -229,6 +239,14 @@ def early_stopping(
     if best is None:
         raise ValueError("scores is empty")
     return EarlyStop(None, best_epoch)
+
+
+def early_stopping_epochs(*, scores: list[float], patience: int, mode: str,
+                          min_delta: float) -> np.ndarray:
+    """``early_stopping`` as an array [stop_epoch, best_epoch] (never stopped: -1), the
+    form backends return it in."""
+    stop, best = early_stopping(scores, patience=patience, mode=mode, min_delta=min_delta)
+    return np.array([-1 if stop is None else stop, best], dtype=np.float64)
 
 
 ORACLE: dict[str, Callable[..., Any]] = {

@@ -1,5 +1,7 @@
 """``python -m reports build RESULTS_DIR... -o report.html [--catalog catalog.txt]``;
-``python -m reports spread SPEED_RUN_DIR...`` (repeatability of benchmark medians).
+``python -m reports spread SPEED_RUN_DIR...`` (repeatability of benchmark medians);
+``python -m reports timing RESULTS_DIR...`` (where the checks' time went);
+``python -m reports sizes RESULTS_DIR...`` (the measured size of each known divergence).
 
 Errors (unwritable output, bad usage) are one line on stderr and exit status 2, with no
 traceback and no file written. Broken run files (unreadable, empty, truncated) are listed in
@@ -39,6 +41,11 @@ def parser() -> argparse.ArgumentParser:
                    help="catalog ids, one per line (default: conformance/catalog.txt)")
     sp = sub.add_parser("spread", help="how far repeated speed runs put each median")
     sp.add_argument("dirs", nargs="+", type=Path, metavar="SPEED_RUN_DIR")
+    tm = sub.add_parser("timing", help="where the checks' time went, per family and spec")
+    tm.add_argument("dirs", nargs="+", type=Path, metavar="RESULTS_DIR")
+    tm.add_argument("--slowest", type=int, default=15, help="how many slowest specs to list")
+    sz = sub.add_parser("sizes", help="the measured size of each known divergence met")
+    sz.add_argument("dirs", nargs="+", type=Path, metavar="RESULTS_DIR")
     return p
 
 
@@ -46,6 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "spread":
         return _spread(args.dirs)
+    if args.command == "sizes":
+        from reports import sizes
+
+        print(sizes.summary(sizes.load_records(args.dirs)))
+        return 0
+    if args.command == "timing":
+        from reports import timing
+
+        print(timing.summary(timing.load_records(args.dirs), args.slowest))
+        return 0
     try:
         results = build(args.dirs, args.output, args.catalog)
     except ReportError as exc:

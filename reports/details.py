@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports import svg
+from reports import svg, timing
 from reports.load import RUN_KEY
 from reports.model import (
     Column,
@@ -149,6 +149,8 @@ class OpDetail:
     divergences: list[DivergenceView]
     failures: list[Failure]
     unsupported: list[tuple[str, str, str]] = field(default_factory=list)
+    # Where the checks' time went, per backend: (backend, Split) (reports.timing).
+    timing: list[tuple[str, Any]] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:
@@ -215,5 +217,6 @@ def op_details(checks: list[dict[str, Any]],
         out.append(OpDetail(
             op, len(cs), dict(sorted(verdicts.items(), key=lambda kv: severity(kv[0]))),
             sorted({c["spec"] for c in cs}), ratio_chart(by_col, op), ulp_chart(by_col, op),
-            [div_by_id[i] for i in div_ids], failures(cs), sorted(unsupported)))
+            [div_by_id[i] for i in div_ids], failures(cs), sorted(unsupported),
+            sorted(timing.splits(cs, "backend").items())))
     return out

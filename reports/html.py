@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from conformance.timing import PHASES
 from reports import bench, details, model
 from reports.load import CATALOG, Results, load
 from reports.schema import SEVERITY, ReportError
@@ -63,6 +64,7 @@ def context(results: Results, inputs: list[str]) -> dict[str, Any]:
         "warnings": results.warnings,
         "broken": results.broken,
         "severity": SEVERITY,
+        "phases": PHASES,
     }
 
 

@@ -60,6 +60,12 @@ def _function_source(fn: Any) -> str:
     return "\n".join(line for line in src.splitlines() if not line.startswith("@"))
 
 
+def _copied_from(module: str, mapping_module: str) -> bool:
+    """Helpers whose source goes into the script: the mapping's own module's, and the
+    framework-free ones of ``adapters._shared`` (a script must not need this package)."""
+    return module in (mapping_module, "adapters._shared")
+
+
 def _dependencies(fn: Any, seen: set[str]) -> tuple[list[str], list[str]]:
     """Import lines and helper sources for the globals the mapping's source refers to."""
     src = inspect.getsource(fn)
@@ -72,7 +78,7 @@ def _dependencies(fn: Any, seen: set[str]) -> tuple[list[str], list[str]]:
         if isinstance(value, (LazyModule, types.ModuleType)):
             module = value._lazy_name if isinstance(value, LazyModule) else value.__name__
             imports.append(f"import {module}" if module == name else f"import {module} as {name}")
-        elif inspect.isfunction(value) and value.__module__ == fn.__module__:
+        elif inspect.isfunction(value) and _copied_from(value.__module__, fn.__module__):
             sub_imports, sub_helpers = _dependencies(value, seen)
             imports += sub_imports
             helpers += sub_helpers + [_function_source(value)]
@@ -82,7 +88,8 @@ def _dependencies(fn: Any, seen: set[str]) -> tuple[list[str], list[str]]:
 def _self_methods(adapter: Any, fn: Any, seen: set[str]) -> tuple[list[str], list[str], list[str]]:
     """Adapter methods the mapping calls through ``self.``: copied, bound to the namespace."""
     imports, helpers, binds = [], [], []
-    for name in sorted(set(re.findall(r"self\.(\w+)\(", inspect.getsource(fn)))):
+    # Called or passed on (``penalty_fn=self.l1``): either way the script needs it bound.
+    for name in sorted(set(re.findall(r"self\.(\w+)\b", inspect.getsource(fn)))):
         method = getattr(type(adapter), name, None)
         if name in seen or not inspect.isfunction(method):
             continue

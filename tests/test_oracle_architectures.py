@@ -11,10 +11,13 @@ import pytest
 
 from oracle.architectures import (
     ARCHITECTURES,
+    KINDS,
     ORACLE,
     Layer,
     architecture_summary,
+    bottleneck_arrays,
     bottleneck_multiplies,
+    shapes_and_params,
 )
 from oracle.conv import conv2d
 from oracle.pooling import avg_pool, max_pool
@@ -106,6 +109,24 @@ def test_bottleneck_multiplies():
     assert round(m.direct / 1e6) == 120 and round(m.bottleneck / 1e5) / 10 == 12.4
     # Without reduction (c_mid = c_in) the 1x1 layer only adds work.
     assert bottleneck_multiplies(c_mid=192).bottleneck > m.direct
+
+
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_shapes_and_params_arrays_are_the_summary(name):
+    summary, arrays = architecture_summary(name), shapes_and_params(name=name)
+    assert [KINDS[int(k)] for k in arrays.kinds] == [r.kind for r in summary.layers]
+    for row, shape in zip(summary.layers, arrays.shapes):
+        padded = list(row.output_shape) + [0] * (3 - len(row.output_shape))
+        assert shape.tolist() == padded
+    assert arrays.params.tolist() == [r.params for r in summary.layers]
+    assert float(arrays.total) == summary.total_params
+    assert all(a.dtype == np.float64 for a in arrays)
+
+
+def test_bottleneck_arrays_are_the_counts():
+    kw = {"size": 14, "c_in": 64, "c_mid": 8, "c_out": 24, "kernel": 3}
+    got = bottleneck_arrays(**kw)
+    assert [float(v) for v in got] == [float(v) for v in bottleneck_multiplies(**kw)]
 
 
 def test_unknown_name_and_bad_layers():

@@ -17,7 +17,13 @@ from scipy import signal
 
 from oracle import _canon
 from oracle.autodiff import Dual
-from oracle.blocks import ORACLE, flatten_fc, inception_block, residual_block
+from oracle.blocks import (
+    ORACLE,
+    flatten_fc,
+    inception_block,
+    residual_block,
+    residual_projection,
+)
 
 EPS = np.finfo(np.float64).eps
 
@@ -95,6 +101,16 @@ def test_residual_block_matches_composition(shortcut, stride, c_in, c_out):
     want, bound = _ref_residual(x, w1, b1, w2, b2, shortcut, ws, stride)
     assert got.shape == (2, c_out, len(range(0, 7, stride)), len(range(0, 6, stride)))
     assert np.all(np.abs(got - want) <= bound)
+
+
+def test_residual_projection_takes_ws_positionally():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((1, 3, 5, 4))
+    w1, b1, w2, b2 = _params(rng, 3, 5)
+    ws = rng.standard_normal((5, 3, 1, 1))
+    np.testing.assert_array_equal(
+        residual_projection(x, w1, b1, w2, b2, ws, stride=2),
+        residual_block(x, w1, b1, w2, b2, shortcut="projection", ws=ws, stride=2))
 
 
 def test_residual_block_learns_identity_easily():

@@ -1,6 +1,6 @@
-"""Tests of oracle.pooling and oracle.pooling_special: hand values, the torch edge cases
-quoted in divergences.md §3.1, an independent loop formulation (torch's kernel logic written
-out per output position), invariants, and mpmath at 50 digits.
+"""Tests of oracle.pooling (windows and special): hand values, the torch edge cases
+quoted in docs/conventions/pooling.md §3.1, an independent loop formulation (torch's kernel
+logic written out per output position), invariants, and mpmath at 50 digits.
 
 Error model (eps = 2^-52): one correctly rounded operation errs by eps/2 relative; a sum of
 K terms in any order errs by at most (K - 1) eps/2 times the sum of the magnitudes. Max, min,
@@ -23,15 +23,12 @@ from oracle.pooling import (
     avg_pool,
     global_avg_pool,
     global_max_pool,
+    kmax_pool,
     l2_pool,
     max_pool,
     max_pool_with_indices,
-    min_pool,
-)
-from oracle.pooling_special import ORACLE as ORACLE_SPECIAL
-from oracle.pooling_special import (
-    kmax_pool,
     max_unpool,
+    min_pool,
     stochastic_pool_eval,
     stochastic_pool_probs,
 )
@@ -83,7 +80,7 @@ def test_ties_pick_the_first_index():
     assert max_pool_with_indices(x, kernel=2).indices[0, 0, 0, 0] == 1
 
 
-# ---------------------------------------------------------------- divergences.md §3.1
+# ------------------------------------------------------- docs/conventions/pooling.md §3.1
 
 
 def test_padding_corner_counts():
@@ -257,7 +254,8 @@ def test_kmax_hand_values_and_ties():
     # k=3 of [3,1,4,1,5,9,2,6]: the largest are 9, 6, 5, kept in input order: 5, 9, 6.
     np.testing.assert_array_equal(kmax_pool(np.array([3, 1, 4, 1, 5, 9, 2, 6.0]), k=3),
                                   [5, 9, 6])
-    # Ties, divergences.md §3.5: [1,2,2,0,2], k=2 -> indices 1 and 2 (lowest first).
+    # Ties (docs/conventions/pooling.md §3.5): [1,2,2,0,2], k=2 -> indices 1 and 2, the
+    # lowest first.
     x = np.array([1.0, 2.0, 2.0, 0.0, 2.0])
     np.testing.assert_array_equal(kmax_pool(x, k=2), [2.0, 2.0])
     with pytest.raises(ValueError):
@@ -334,7 +332,7 @@ def test_float32_compute_dtype():
 
 
 def test_registry_ids():
-    assert set(ORACLE) | set(ORACLE_SPECIAL) == {
+    assert set(ORACLE) == {
         "pool.max", "pool.min", "pool.avg", "pool.l2", "pool.stochastic", "pool.global_avg",
         "pool.global_max", "pool.max_unpool", "pool.kmax"}
 

@@ -21,6 +21,7 @@ from oracle.regularization import (
     EarlyStop,
     dropout,
     early_stopping,
+    early_stopping_epochs,
     group_penalty,
     groups_along,
     l1,
@@ -29,6 +30,7 @@ from oracle.regularization import (
     prox_gradient_step,
     prox_l1,
     total_loss,
+    total_loss_2,
 )
 
 EPS = np.finfo(np.float64).eps
@@ -127,6 +129,17 @@ def test_total_loss_hand_value():
         total_loss(1.5, [w1, w2], lambda_r=0.5, lambda_g=0.25)
 
 
+def test_total_loss_2_is_total_loss_of_two_layers():
+    w1, w2 = np.array([1.0, -2.0]), np.array([[3.0], [4.0]])
+    g2 = np.zeros((2, 1), int)
+    kw = {"lambda_r": 0.5, "lambda_g": 0.25, "penalty": "l1", "group_form": "lasso"}
+    assert total_loss_2(1.5, w1, w2, None, g2, **kw) == total_loss(
+        1.5, [w1, w2], groups=[None, g2], **kw) == 1.5 + 5 + 0.25 * 5
+    # No group ids at all: no group term (lambda_g must then be 0).
+    kw["lambda_g"] = 0.0
+    assert total_loss_2(1.5, w1, w2, None, None, **kw) == 1.5 + 5
+
+
 # ---------------------------------------------------------------- dropout
 
 
@@ -222,6 +235,15 @@ def test_early_stopping_hand_cases():
     assert early_stopping([5.0], patience=0) == EarlyStop(None, 0)
     with pytest.raises(ValueError):
         early_stopping([], patience=1)
+
+
+def test_early_stopping_epochs_as_an_array():
+    got = early_stopping_epochs(scores=[3.0, 2.0, 1.0, 1.5, 1.6, 1.7], patience=2, mode="min",
+                                min_delta=0.0)
+    np.testing.assert_array_equal(got, [4.0, 2.0])
+    assert got.dtype == np.float64
+    never = early_stopping_epochs(scores=[3.0, 2.0], patience=5, mode="min", min_delta=0.0)
+    np.testing.assert_array_equal(never, [-1.0, 1.0])  # -1: never stopped
 
 
 # ---------------------------------------------------------------- dtypes and registry

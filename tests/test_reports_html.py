@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -183,16 +184,34 @@ def test_hostile_strings_are_escaped(tmp_path):
     assert "Not in the catalog" in text  # an unknown op is shown, not dropped
 
 
-def test_atomic_write_leaves_the_old_report_on_error(tmp_path):
+def test_a_broken_record_is_listed_and_the_rest_reported(tmp_path):
     dirs, catalog = _runs(tmp_path)
     out = tmp_path / "out" / "report.html"
     out.parent.mkdir()
-    out.write_text("OLD")
     bad = dirs[0] / "checks-gw0.jsonl"
     lines = bad.read_text().splitlines()
     lines[1] = lines[1].replace('"verdict": "pass"', '"verdict": 3')
     bad.write_text("\n".join(lines) + "\n")
-    with pytest.raises(ReportError, match=r"checks-gw0\.jsonl:2: field 'verdict'"):
+    results = html.build(dirs, out, catalog)
+    assert len(results.broken) == 1
+    assert re.search(r"checks-gw0\.jsonl:2: field 'verdict'", results.broken[0])
+    page = out.read_text()
+    assert 'id="broken"' in page and "checks-gw0.jsonl:2" in page
+    assert len(results.checks) == sum(len(p.read_text().splitlines())
+                                      for d in dirs for p in d.glob("checks-*.jsonl")) - 1
+
+
+def test_atomic_write_leaves_the_old_report_on_error(tmp_path, monkeypatch):
+    dirs, catalog = _runs(tmp_path)
+    out = tmp_path / "out" / "report.html"
+    out.parent.mkdir()
+    out.write_text("OLD")
+
+    def fail(results, inputs):
+        raise ReportError("template error: planted")
+
+    monkeypatch.setattr(html, "render", fail)
+    with pytest.raises(ReportError, match="planted"):
         html.build(dirs, out, catalog)
     assert out.read_text() == "OLD"
     assert sorted(p.name for p in out.parent.iterdir()) == ["report.html"]
@@ -232,11 +251,12 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path):
         f.write(json.dumps(syn.check_record("run-a", "act.relu")) + "\n")
     out = tmp_path / "report.html"
     proc = _cli("build", str(d), "-o", str(out))
-    assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith(f"reports: error: {d / 'checks-gw0.jsonl'}:2: results "
+    # A broken line costs the report nothing else: it is written, and names the line.
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"reports: broken: {d / 'checks-gw0.jsonl'}:2: results "
                                   f"schema 2 is not supported")
-    assert not out.exists()
+    assert proc.stderr.count("\n") == 1
+    assert out.exists() and "checks-gw0.jsonl:2" in out.read_text()
     usage = _cli("build", str(d))  # no -o
     assert usage.returncode == 2 and usage.stderr.count("\n") == 1
     assert "-o/--output" in usage.stderr

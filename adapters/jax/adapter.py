@@ -30,9 +30,12 @@ class JaxCore(Adapter):
     compiles = True
 
     def setup(self) -> None:
+        if self.threads is not None:
+            _xla_cpu_threads(self.threads)
         # Without x64, float64 inputs silently become float32 (divergences.md §0.1).
         jax.config.update("jax_enable_x64", True)
         _persistent_cache()
+        _listen_to_compiles()
         if self.precision == "strict":
             jax.config.update("jax_default_matmul_precision", "highest")
         req = self.requested_device
@@ -61,6 +64,7 @@ class JaxCore(Adapter):
             "jax_enable_x64": bool(jax.config.jax_enable_x64),
             "jax_default_matmul_precision": jax.config.jax_default_matmul_precision,
             "jax_compilation_cache_dir": jax.config.jax_compilation_cache_dir,
+            "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
         }
 
     def seed(self, seed: int) -> None:
@@ -77,6 +81,78 @@ class JaxCore(Adapter):
 
     def compiled(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         return jax.jit(fn)
+
+    # --- checks under jax.jit ---------------------------------------------------------------
+    # Eager JAX compiles every primitive per shape and dtype (~130 ms each here); a check
+    # compiles once per (op, mode, dtype, static hyper-parameters, shape) instead. The
+    # forward check stays eager, the path users take when they call a function directly;
+    # vjp and jvp run jitted, as training code runs them (README: "Which form each mode
+    # runs").
+    JIT_MODES = ("vjp", "jvp")
+
+    def compile_seconds(self) -> float:
+        return _COMPILE["seconds"]
+
+    def run_forward(self, op: str, args: Sequence[Any], kwargs: dict[str, Any],
+                    dtype: str) -> list[np.ndarray]:
+        def build(fn: Callable[..., Any], static: dict[str, Any]) -> Callable[..., Any]:
+            return lambda dyn, a, extra: tuple(outputs_list(fn(*a, **static, **dyn)))
+
+        return self._run("forward", op, args, kwargs, dtype, (), build, ())
+
+    def run_vjp(self, op: str, args: Sequence[Any], kwargs: dict[str, Any],
+                wrt: Sequence[int], cotangents: Sequence[Any], dtype: str) -> list[np.ndarray]:
+        def build(fn: Callable[..., Any], static: dict[str, Any]) -> Callable[..., Any]:
+            def run(dyn: dict[str, Any], a: list[Any], cots: list[Any]) -> Any:
+                return self.vjp(lambda *b: fn(*b, **static, **dyn), a, wrt, cots)[1]
+            return run
+
+        return self._run("vjp", op, args, kwargs, dtype, tuple(wrt), build, cotangents)
+
+    def run_jvp(self, op: str, args: Sequence[Any], kwargs: dict[str, Any],
+                wrt: Sequence[int], tangents: Sequence[Any], dtype: str) -> list[np.ndarray]:
+        def build(fn: Callable[..., Any], static: dict[str, Any]) -> Callable[..., Any]:
+            def run(dyn: dict[str, Any], a: list[Any], tans: list[Any]) -> Any:
+                return self.jvp(lambda *b: fn(*b, **static, **dyn), a, wrt, tans)[1]
+            return run
+
+        return self._run("jvp", op, args, kwargs, dtype, tuple(wrt), build, tangents)
+
+    def _run(self, mode: str, op: str, args: Sequence[Any], kwargs: dict[str, Any], dtype: str,
+             wrt: tuple[int, ...], build: Callable[..., Callable[..., Any]],
+             extra: Sequence[Any]) -> list[np.ndarray]:
+        """``build(fn, static)`` gives run(dynamic kwargs, native args, native extra); it is
+        jitted with the float hyper-parameters traced, else with them static, else run
+        eagerly when the mapping cannot be traced at all."""
+        fn = self.op(op)
+        natives, extras = self._natives(args, dtype), self._natives(extra, dtype)
+        static, dynamic = _split(kwargs)
+        cache = self.__dict__.setdefault("_jitted", {})
+        try:
+            key = (mode, op, wrt, _frozen(static), tuple(sorted(dynamic)),
+                   tuple(a is None for a in natives), tuple(e is None for e in extras))
+        except TypeError:
+            key = None  # an unhashable hyper-parameter: this call runs eagerly
+        plan = cache.get(key, "dynamic") if mode in self.JIT_MODES and key else "eager"
+        errors = _trace_errors()
+        while True:
+            if plan == "eager":
+                self.last_path = "eager"
+                out = build(fn, {**static, **dynamic})({}, natives, extras)
+                break
+            try:
+                if plan == "dynamic":
+                    if ("fn", *key) not in cache:
+                        cache["fn", *key] = jax.jit(build(fn, static))
+                    out = cache["fn", *key](dynamic, natives, extras)
+                else:  # the float hyper-parameters' values are part of the compiled function
+                    jitted = jax.jit(build(fn, {**static, **dynamic}))
+                    out = jitted({}, natives, extras)
+                self.last_path = "jit" if plan == "dynamic" else "jit (floats static)"
+                break
+            except errors:
+                plan = cache[key] = "static" if plan == "dynamic" else "eager"
+        return [self.to_numpy(o) for o in outputs_list(out)]
 
     def sync(self, out: Any) -> None:
         jax.block_until_ready(out)
@@ -111,6 +187,65 @@ class JaxCore(Adapter):
         f = _partial(fn, args, wrt)
         out, tan = jax.jvp(f, tuple(args[i] for i in wrt), tuple(tangents))
         return outputs_list(out), outputs_list(tan)
+
+
+# Tracing a mapping fails with one of these when it uses a traced value as a Python one
+# (an ``if`` on a float hyper-parameter, ``int()`` of an array): such a mapping runs with its
+# float hyper-parameters static, or, failing that, eagerly.
+def _trace_errors() -> tuple[type[BaseException], ...]:
+    e = jax.errors
+    return (e.ConcretizationTypeError, e.TracerArrayConversionError,
+            e.TracerIntegerConversionError, e.TracerBoolConversionError,
+            e.NonConcreteBooleanIndexError, e.UnexpectedTracerError)
+
+
+def _split(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(static, dynamic) keyword hyper-parameters: floats are traced (one compile serves
+    every value hypothesis draws), everything else is part of the compiled function."""
+    dynamic = {k: v for k, v in kwargs.items()
+               if isinstance(v, (float, np.floating)) and not isinstance(v, bool)}
+    return {k: v for k, v in kwargs.items() if k not in dynamic}, dynamic
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a static hyper-parameter (lists and dicts included)."""
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, *(_frozen(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", *sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    hash(value)
+    return value
+
+
+# Compilation seconds JAX reports (tracing, lowering, XLA compile or cache retrieval), for
+# every adapter in the process: a listener cannot be removed, so it is registered once.
+_COMPILE = {"seconds": 0.0, "listening": False}
+_COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration",
+                   "/jax/core/compile/jaxpr_to_mlir_module_duration",
+                   "/jax/core/compile/backend_compile_duration")
+
+
+def _listen_to_compiles() -> None:
+    if _COMPILE["listening"]:
+        return
+
+    def on_event(event: str, duration: float, **_: Any) -> None:
+        if event in _COMPILE_EVENTS:
+            _COMPILE["seconds"] += duration
+
+    jax.monitoring.register_event_duration_secs_listener(on_event)
+    _COMPILE["listening"] = True
+
+
+def _xla_cpu_threads(n: int) -> None:
+    """XLA's CPU client reads its thread flags once, when JAX's backend starts: set them
+    before that (a backend already started keeps its threads; the fingerprint shows them)."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "intra_op_parallelism_threads" not in flags:
+        flags += f" --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={n}"
+    os.environ["XLA_FLAGS"] = flags.strip()
 
 
 def _persistent_cache() -> None:

@@ -2,32 +2,28 @@
 
 ``dimension_numbers`` names the canonical layouts directly (NCH/OIH, NCHW/OIHW,
 NCDHW/OIDHW), so nothing is transposed. Padding: 'valid' -> 'VALID', 'same' -> 'SAME'
-(floor(total/2) before: the oracle's split, divergences.md §7), ints -> explicit pairs.
+(floor(total/2) before: the oracle's split, docs/conventions/conv.md §7), ints -> explicit
+pairs.
 
 Transposed convolution: ``lax.conv_transpose`` is conv_general_dilated with
 ``lhs_dilation = stride`` on a flipped kernel, but it has no ``feature_group_count``; this
 mapping makes that same call itself, so groups work: the input is dilated by the stride,
 padded by d(k-1) - p before and d(k-1) - p + output_padding after (negative = cropped),
 and correlated with the kernel flipped spatially and with I and O swapped inside each group
-(the "flip rule" of §7.1: without the flip, JAX's transposed conv is not torch's).
+(the "flip rule" of docs/conventions/conv.md §7.1: without the flip, JAX's transposed conv
+is not torch's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
+from adapters._shared import EDGE_KERNEL, as_tuple, as_tuples
 from adapters.base import implements
 from adapters.jax._lazy import jnp, lax
 
-# The notes' edge kernel as the catalog writes it (rows top to bottom).
-EDGE_KERNEL = ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (-1.0, -1.0, -1.0))
 LAYOUTS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"),
            3: ("NCDHW", "OIDHW", "NCDHW")}
-
-
-def as_tuple(v: int | Sequence[int], r: int) -> tuple[int, ...]:
-    return (int(v),) * r if isinstance(v, int) else tuple(int(i) for i in v)
 
 
 def lax_padding(padding: Any, r: int) -> Any:
@@ -69,8 +65,7 @@ class ConvOps:
     def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
                          groups: int = 1) -> Any:
-        s, p = as_tuple(stride, 2), as_tuple(padding, 2)
-        op, d = as_tuple(output_padding, 2), as_tuple(dilation, 2)
+        s, p, op, d = as_tuples(2, stride, padding, output_padding, dilation)
         c_in, c_out_g = w.shape[0], w.shape[1]
         k = w.shape[2:]
         # (I, O/g, k) -> (g, I/g, O/g, k) -> (g, O/g, I/g, k) -> (O, I/g, k), flipped.

@@ -1,9 +1,8 @@
-"""JAX mappings of the ``loss`` family and of ``nn.dense``.
+"""JAX mappings of the ``loss`` family.
 
 JAX core has no loss functions (they live in optax, which is not a dependency of this
 project), so every loss is composed from jax.nn / jax.numpy primitives, the way optax writes
-them. There is no dense op either (flax.linen.Dense is jnp.dot plus an add), so nn.dense is
-composed from jnp.matmul, JAX's matrix-multiply kernel.
+them.
 
 Each composition is jitted as one function, the way jax.nn defines its own composite
 functions (jax.nn.log_softmax, softplus... are jax.jit-decorated), and the way JAX users run
@@ -21,14 +20,6 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.jax._lazy import jax, jnp
-
-_ACTIVATIONS = {
-    "identity": lambda z: z,
-    "relu": lambda z: jax.nn.relu(z),
-    "sigmoid": lambda z: jax.nn.sigmoid(z),
-    "tanh": lambda z: jnp.tanh(z),
-}
-
 
 _JITTED: dict[Callable[..., Any], Callable[..., Any]] = {}
 
@@ -92,13 +83,6 @@ def _sequence_ce(logits: Any, target: Any, *, reduction: str) -> Any:
     return jnp.sum(per_step)
 
 
-def _dense(x: Any, w: Any, b: Any, *, activation: str) -> Any:
-    z = jnp.matmul(x, w.T)
-    if b is not None:
-        z = z + b
-    return _ACTIVATIONS[activation](z)
-
-
 class LossOps:
     @implements("loss.mse", composed=True)
     def mse(self, y: Any, t: Any, *, reduction: str) -> Any:
@@ -122,7 +106,3 @@ class LossOps:
     @implements("loss.sequence_cross_entropy", composed=True)
     def sequence_cross_entropy(self, logits: Any, target: Any, *, reduction: str) -> Any:
         return _jit(_sequence_ce)(logits, target, reduction=reduction)
-
-    @implements("nn.dense", composed=True)
-    def dense(self, x: Any, w: Any, b: Any = None, *, activation: str) -> Any:
-        return _jit(_dense)(x, w, b, activation=activation)

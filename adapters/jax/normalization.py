@@ -2,8 +2,9 @@
 
 JAX core has no BatchNorm, LayerNorm or LRN (those live in Flax, not a dependency here):
 they are composed from ``jax.nn.standardize`` with ``algorithm="stable"`` (the two-pass
-variance; its default "fast" E[x^2] - E[x]^2 loses ~1e-3 at mean 1e6, divergences.md §0.1
-#6) and ``lax.reduce_window``. ``jax.nn.standardize`` itself is the native z-score.
+variance; its default "fast" E[x^2] - E[x]^2 loses ~1e-3 at mean 1e6,
+docs/conventions/README.md §0.1 #6) and ``lax.reduce_window``. ``jax.nn.standardize`` itself
+is the native z-score.
 BatchNorm and LayerNorm follow Flax's numerics for half inputs: statistics and the
 normalization in float32, the result cast back (flax.linen.normalization promotes to at least
 float32), so that the composition is what a JAX user's layer computes.

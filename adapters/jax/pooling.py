@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from adapters._shared import pool_divisor, pool_end_padding
 from adapters.base import implements
 from adapters.jax._lazy import jax, jnp, lax
 
@@ -27,41 +28,15 @@ def _jit(fn: Callable[..., Any], static: tuple[str, ...]) -> Callable[..., Any]:
     return jax.jit(fn, static_argnames=static)
 
 
-def _axis_geometry(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> tuple[int, int]:
-    """(number of windows, end padding) along one axis under torch's rule: with ceil_mode
-    the last window may overhang, but must start inside the input or the left padding."""
-    span = n + 2 * p - d * (k - 1) - 1
-    out = span // s + 1
-    if ceil_mode:
-        out = -(-span // s) + 1
-        if (out - 1) * s >= n + p:
-            out -= 1
-    return out, max(p, (out - 1) * s + d * (k - 1) + 1 - n - p)
-
-
 def _window_args(x: Any, kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int],
                  dilation: Sequence[int], ceil_mode: bool) -> dict[str, Any]:
-    ends = [_axis_geometry(n, k, s, p, d, ceil_mode)[1]
-            for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation, strict=True)]
+    ends = pool_end_padding(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     return {
         "window_dimensions": (1, 1, *kernel),
         "window_strides": (1, 1, *stride),
         "padding": ((0, 0), (0, 0), *zip(padding, ends, strict=True)),
         "window_dilation": (1, 1, *dilation),
     }
-
-
-def _divisor(x: Any, kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int],
-             ceil_mode: bool, include_pad: bool) -> np.ndarray:
-    """torch's average divisor per window (spatial shape): positions inside [-p, n + p)
-    (include_pad) or inside [0, n); never the ceil-mode overhang."""
-    div = np.ones(())
-    for n, k, s, p in zip(x.shape[2:], kernel, stride, padding, strict=True):
-        out, _ = _axis_geometry(n, k, s, p, 1, ceil_mode)
-        pos = np.arange(out)[:, None] * s - p + np.arange(k)[None, :]
-        lo, hi = (-p, n + p) if include_pad else (0, n)
-        div = np.multiply.outer(div, ((pos >= lo) & (pos < hi)).sum(axis=1))
-    return div
 
 
 def _reduce(x: Any, init: float, op: Any, args: dict[str, Any]) -> Any:
@@ -111,7 +86,7 @@ def _avg(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...],
          padding: tuple[int, ...], ceil_mode: bool, count_include_pad: bool) -> Any:
     ones = (1,) * len(kernel)
     total = _reduce(x, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones, ceil_mode))
-    div = _divisor(x, kernel, stride, padding, ceil_mode, count_include_pad)
+    div = pool_divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
     return total / jnp.asarray(div, dtype=x.dtype)
 
 
@@ -120,7 +95,7 @@ def _l2(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tu
     ones = (1,) * len(kernel)
     total = _reduce(x * x, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones, False))
     if mean:
-        div = _divisor(x, kernel, stride, padding, False, count_include_pad)
+        div = pool_divisor(x.shape[2:], kernel, stride, padding, False, count_include_pad)
         total = total / jnp.asarray(div, dtype=x.dtype)
     return jnp.sqrt(total)
 

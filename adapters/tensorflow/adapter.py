@@ -35,6 +35,9 @@ class TensorFlowCore(Adapter):
         kind = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU"}.get(kind)
         if kind is None:
             raise AdapterError(f"unknown tensorflow device {req!r} (cpu, gpu, gpu:N)")
+        if self.threads is not None:  # before TensorFlow's runtime starts (the next call)
+            tf.config.threading.set_intra_op_parallelism_threads(self.threads)
+            tf.config.threading.set_inter_op_parallelism_threads(self.threads)
         found = tf.config.list_physical_devices(kind)
         if len(found) <= int(index or 0):
             raise AdapterError(f"device {req!r} requested but tensorflow sees {len(found)} {kind}")
@@ -60,6 +63,8 @@ class TensorFlowCore(Adapter):
             "tensor_float_32_execution": tf.config.experimental.tensor_float_32_execution_enabled(),
             "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
             "onednn": f"{self.facts()['onednn']} ({self._onednn_source})",
+            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads() or
+            "framework default",
         }
 
     def facts(self) -> dict[str, str]:
@@ -89,6 +94,8 @@ class TensorFlowCore(Adapter):
             return tf.constant(arr)
 
     def to_numpy(self, value: Any) -> np.ndarray:
+        if isinstance(value, tf.IndexedSlices):  # the gradient of a tf.gather'ed input
+            value = tf.convert_to_tensor(value)
         if isinstance(value, (tf.Tensor, tf.Variable)) and value.dtype.is_floating:
             return tf.cast(value, tf.float64).numpy().astype(numpy_dtype(value.dtype.name))
         return np.asarray(value)

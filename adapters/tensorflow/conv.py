@@ -11,11 +11,11 @@ the CPU in any dtype (Conv2DBackpropInput: "Current CPU implementations do not y
 dilation rates larger than 1"; the oneDNN kernels that have dilation take no explicit
 padding), so dilated conv2d pads with tf.pad too: the same windows.
 
-Transposed convolution (§7.1): tf.nn.conv2d_transpose with 'VALID' gives the full adjoint
-of size (n-1)s + d(k-1) + 1 (+ output_padding when it is below the stride: TF then still
-maps that size back to n); torch's ``padding`` is then a crop of p on both sides. An
-output_padding at or above the stride (allowed with dilation) only adds rows that no input
-reaches: zeros, padded explicitly.
+Transposed convolution (docs/conventions/conv.md §7.1): tf.nn.conv2d_transpose with
+'VALID' gives the full adjoint of size (n-1)s + d(k-1) + 1 (+ output_padding when it is
+below the stride: TF then still maps that size back to n); torch's ``padding`` is then a
+crop of p on both sides. An output_padding at or above the stride (allowed with dilation)
+only adds rows that no input reaches: zeros, padded explicitly.
 
 tf.nn.conv3d has no grouped kernel on the CPU ("input and filter must have the same depth"),
 so ``conv.conv3d/extended`` is composed: one conv3d per channel group, concatenated.
@@ -23,18 +23,11 @@ so ``conv.conv3d/extended`` is composed: one conv3d per channel group, concatena
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
+from adapters._shared import EDGE_KERNEL, as_tuple, as_tuples
 from adapters.base import implements
 from adapters.tensorflow._lazy import tf
-
-# The notes' edge kernel as the catalog writes it (rows top to bottom).
-EDGE_KERNEL = ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (-1.0, -1.0, -1.0))
-
-
-def as_tuple(v: int | Sequence[int], r: int) -> tuple[int, ...]:
-    return (int(v),) * r if isinstance(v, int) else tuple(int(i) for i in v)
 
 
 def channels_last(x: Any) -> Any:
@@ -111,8 +104,7 @@ class ConvOps:
     def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
                          groups: int = 1) -> Any:
-        s, p = as_tuple(stride, 2), as_tuple(padding, 2)
-        op, d = as_tuple(output_padding, 2), as_tuple(dilation, 2)
+        s, p, op, d = as_tuples(2, stride, padding, output_padding, dilation)
         n, c_out = x.shape[0], w.shape[1] * groups
         k = w.shape[2:]
         full = [(m - 1) * si + di * (ki - 1) + 1

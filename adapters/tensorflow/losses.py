@@ -1,4 +1,4 @@
-"""TensorFlow mappings of the ``loss`` family and of ``nn.dense`` (tf.nn kernels, Keras ops).
+"""TensorFlow mappings of the ``loss`` family (tf.nn kernels, Keras ops).
 
 Keras' loss *functions* (keras.losses.binary_crossentropy, mean_squared_error...) average
 over the last axis before any reduction, so "sum" cannot be expressed with them; the
@@ -12,13 +12,6 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.tensorflow._lazy import keras, tf
-
-_ACTIVATIONS = {
-    "identity": lambda z: z,
-    "relu": lambda z: tf.nn.relu(z),
-    "sigmoid": lambda z: tf.math.sigmoid(z),
-    "tanh": lambda z: tf.math.tanh(z),
-}
 
 
 def _reduce(loss: Any, reduction: str) -> Any:
@@ -70,12 +63,3 @@ class LossOps:
         per_step = (tf.reduce_mean(per_sample, axis=1) if reduction == "mean"
                     else tf.reduce_sum(per_sample, axis=1))
         return tf.reduce_sum(per_step)
-
-    @implements("nn.dense", composed=True)
-    def dense(self, x: Any, w: Any, b: Any = None, *, activation: str) -> Any:
-        # TF has no dense kernel: Keras' Dense runs these same MatMul and BiasAdd ops. The
-        # oracle's (out, in) weight is Keras' (in, out) kernel transposed.
-        z = tf.linalg.matmul(x, w, transpose_b=True)
-        if b is not None:
-            z = tf.nn.bias_add(z, b)
-        return _ACTIVATIONS[activation](z)

@@ -6,7 +6,7 @@ layer's variables as ordinary tensors, so GradientTape and ForwardAccumulator di
 with respect to them, and the updated moving statistics come back as tensors instead of being
 assigned. The layers compute half-precision inputs in float32 (tf.nn.moments, two-pass) and
 normalize with tf.nn.batch_normalization. Keras momentum = 1 - torch momentum, and Keras 3
-stores the biased batch variance (divergences.md §1).
+stores the biased batch variance (docs/conventions/normalization.md §1.1).
 """
 
 from __future__ import annotations
@@ -109,8 +109,9 @@ class NormalizationOps:
 
     @implements("norm.cosine_norm", composed=True)
     def cosine_norm(self, x: Any, w: Any) -> Any:
-        """tf.math.l2_normalize puts its eps on the sum of squares (divergences.md §2.3):
-        the oracle's eps-free formula is composed instead."""
+        """tf.math.l2_normalize puts its eps on the sum of squares
+        (docs/conventions/normalization.md §2.3): the oracle's eps-free formula is composed
+        instead."""
         x_norm = tf.sqrt(tf.reduce_sum(x * x, axis=1, keepdims=True))
         w_norm = tf.sqrt(tf.reduce_sum(w * w, axis=1, keepdims=True))
         return tf.linalg.matmul(x, w, transpose_b=True) / (x_norm * tf.transpose(w_norm))

@@ -16,33 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from adapters._shared import pool_divisor, pool_end_padding
 from adapters.base import implements
 from adapters.tensorflow._lazy import tf
-
-
-def _axis_geometry(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> tuple[int, int]:
-    """(number of windows, end padding) along one axis under torch's rule: with ceil_mode
-    the last window may overhang, but must start inside the input or the left padding."""
-    span = n + 2 * p - d * (k - 1) - 1
-    out = span // s + 1
-    if ceil_mode:
-        out = -(-span // s) + 1
-        if (out - 1) * s >= n + p:
-            out -= 1
-    return out, max(p, (out - 1) * s + d * (k - 1) + 1 - n - p)
-
-
-def _divisor(shape: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
-             padding: Sequence[int], ceil_mode: bool, include_pad: bool) -> np.ndarray:
-    """torch's average divisor per window (spatial shape): positions inside [-p, n + p)
-    (include_pad) or inside [0, n); never the ceil-mode overhang."""
-    div = np.ones(())
-    for n, k, s, p in zip(shape, kernel, stride, padding, strict=True):
-        out, _ = _axis_geometry(n, k, s, p, 1, ceil_mode)
-        pos = np.arange(out)[:, None] * s - p + np.arange(k)[None, :]
-        lo, hi = (-p, n + p) if include_pad else (0, n)
-        div = np.multiply.outer(div, ((pos >= lo) & (pos < hi)).sum(axis=1))
-    return div
 
 
 def _last(x: Any) -> Any:
@@ -60,12 +36,6 @@ def _padded(x: Any, padding: Sequence[int], ends: Sequence[int], value: float) -
     """x (N*C) padded by p before and ``ends`` after each spatial axis with ``value``."""
     pads = [[0, 0], *([p, e] for p, e in zip(padding, ends, strict=True)), [0, 0]]
     return tf.pad(x, pads, constant_values=tf.constant(value, dtype=x.dtype))
-
-
-def _ends(x: Any, kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int],
-          dilation: Sequence[int], ceil_mode: bool) -> list[int]:
-    return [_axis_geometry(n, k, s, p, d, ceil_mode)[1]
-            for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation, strict=True)]
 
 
 # Passed explicitly: tf.nn.max_pool/avg_pool leave a 5-d op's data_format attribute unset,
@@ -88,7 +58,7 @@ def _sum_scale(x: Any, kernel: Sequence[int], stride: Sequence[int], padding: Se
                ceil_mode: bool, divisor: np.ndarray | None) -> Any:
     """Window sums divided by ``divisor`` (None: the plain sum), via tf.nn.avg_pool of the
     zero-padded input (which divides by prod(kernel)) times prod(kernel) / divisor."""
-    ends = _ends(x, kernel, stride, padding, (1,) * len(kernel), ceil_mode)
+    ends = pool_end_padding(x.shape[2:], kernel, stride, padding, (1,) * len(kernel), ceil_mode)
     mean = tf.nn.avg_pool(_padded(_last(x), padding, ends, 0.0), list(kernel), list(stride),
                           "VALID", data_format=FORMATS[len(kernel)])
     size = math.prod(kernel)
@@ -112,7 +82,7 @@ class PoolingOps:
     @implements("pool.max")
     def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
-        ends = _ends(x, kernel, stride, padding, dilation, ceil_mode)
+        ends = pool_end_padding(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
         xp = _padded(_last(x), padding, ends, -np.inf)
         return _first(_max_valid(xp, kernel, stride, dilation))
 
@@ -128,7 +98,7 @@ class PoolingOps:
             raise NotImplementedError("tf.nn.max_pool_with_argmax: 2-d, no dilation")
         values = self.max_pool(x, kernel=kernel, stride=stride, padding=padding,
                                dilation=dilation, ceil_mode=ceil_mode)
-        ends = _ends(x, kernel, stride, padding, dilation, ceil_mode)
+        ends = pool_end_padding(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
         xp = _padded(_last(tf.stop_gradient(x)), padding, ends, -np.inf)
         _, arg = tf.nn.max_pool_with_argmax(xp, list(kernel), list(stride), "VALID")
         c, wp = x.shape[1], xp.shape[2]
@@ -146,14 +116,14 @@ class PoolingOps:
     @implements("pool.avg")
     def avg_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], ceil_mode: bool, count_include_pad: bool) -> Any:
-        div = _divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
+        div = pool_divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
         return _sum_scale(x, kernel, stride, padding, ceil_mode, div)
 
     @implements("pool.l2", composed=True)
     def l2_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                 padding: Sequence[int], mean: bool, count_include_pad: bool) -> Any:
         # No Lp pooling in TF: sqrt of the (mean or plain) window sum of squares.
-        div = (_divisor(x.shape[2:], kernel, stride, padding, False, count_include_pad)
+        div = (pool_divisor(x.shape[2:], kernel, stride, padding, False, count_include_pad)
                if mean else None)
         return tf.sqrt(_sum_scale(x * x, kernel, stride, padding, False, div))
 

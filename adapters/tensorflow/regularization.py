@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from adapters._shared import composed_total_loss
 from adapters.base import implements
 from adapters.tensorflow._lazy import keras, tf
 
@@ -48,12 +49,9 @@ class RegularizationOps:
                    lambda_r: float, lambda_g: float, penalty: str, group_form: str) -> Any:
         flat = tf.concat([tf.reshape(w1, [-1]), tf.reshape(w2, [-1])], axis=0)
         penalties = {"l1": self.l1, "l2": self.l2, "l2_squared": self.l2_squared}
-        loss = data_loss + lambda_r * penalties[penalty](flat)
-        terms = [self.group(w, g, form=group_form) for w, g in ((w1, g1), (w2, g2))
-                 if g is not None]
-        if not terms:
-            return loss
-        return loss + lambda_g * (terms[0] if len(terms) == 1 else terms[0] + terms[1])
+        return composed_total_loss(data_loss, flat, ((w1, g1), (w2, g2)),
+                                   penalty_fn=penalties[penalty], group_fn=self.group,
+                                   lambda_r=lambda_r, lambda_g=lambda_g, group_form=group_form)
 
     @implements("reg.dropout")
     def dropout(self, x: Any, *, p: float) -> Any:

@@ -20,6 +20,8 @@ class TorchCore(Adapter):
 
     def setup(self) -> None:
         torch.__version__  # noqa: B018  (import now: a missing torch is a clear error here)
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
         req = self.requested_device
         if req.startswith("cuda"):
             if not torch.cuda.is_available():
@@ -56,6 +58,7 @@ class TorchCore(Adapter):
             "float32_matmul_precision": torch.get_float32_matmul_precision(),
             "mkldnn_enabled": torch.backends.mkldnn.is_available(),
             "num_threads": torch.get_num_threads(),
+            "threads": "framework default" if self.threads is None else self.threads,
         }
 
     def seed(self, seed: int) -> None:

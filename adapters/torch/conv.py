@@ -4,8 +4,8 @@ torch's layouts are the oracle's (NC*, OI*; transposed weights (I, O/groups, *k)
 tensors pass through unchanged. Padding: ints and tuples (symmetric) and 'valid' pass
 through; 'same' passes through at stride 1 (torch pads an even kernel's extra element
 after, the oracle's split), but F.conv* rejects 'same' with stride > 1, so there the
-oracle's split (floor(total/2) before, the rest after; divergences.md §7) is applied with
-F.pad and the convolution runs unpadded.
+oracle's split (floor(total/2) before, the rest after; docs/conventions/conv.md §7) is
+applied with F.pad and the convolution runs unpadded.
 """
 
 from __future__ import annotations
@@ -13,15 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from adapters._shared import EDGE_KERNEL, as_tuple
 from adapters.base import implements
 from adapters.torch._lazy import F, torch
-
-# The notes' edge kernel as the catalog writes it (rows top to bottom).
-EDGE_KERNEL = ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (-1.0, -1.0, -1.0))
-
-
-def as_tuple(v: int | Sequence[int], r: int) -> tuple[int, ...]:
-    return (int(v),) * r if isinstance(v, int) else tuple(int(i) for i in v)
 
 
 def same_pads(sizes: Sequence[int], k: Sequence[int], s: Sequence[int],

@@ -1,4 +1,4 @@
-"""torch mappings of the ``loss`` family and of ``nn.dense`` (torch.nn.functional kernels)."""
+"""torch mappings of the ``loss`` family (torch.nn.functional kernels)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,6 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.torch._lazy import F, torch
-
-_ACTIVATIONS = {
-    "identity": lambda z: z,
-    "relu": lambda z: torch.relu(z),
-    "sigmoid": lambda z: torch.sigmoid(z),
-    "tanh": lambda z: torch.tanh(z),
-}
 
 
 class LossOps:
@@ -49,8 +42,3 @@ class LossOps:
         total = F.cross_entropy(logits.reshape(steps * n, c), target.reshape(steps * n),
                                 reduction="sum")
         return total / n if reduction == "mean" else total
-
-    @implements("nn.dense")
-    def dense(self, x: Any, w: Any, b: Any = None, *, activation: str) -> Any:
-        # F.linear is torch's dense kernel (addmm) with the same (out, in) weight layout.
-        return _ACTIVATIONS[activation](F.linear(x, w, b))

@@ -3,7 +3,8 @@
 BatchNorm: ``F.batch_norm`` updates the running statistics it is given in place, so it gets
 clones (the inputs are never modified) and returns them as the new statistics. torch's
 momentum is the oracle's ``momentum_on="batch"``; ``"running"`` maps to 1 - m (exact: m is
-dyadic). torch always stores the unbiased batch variance (divergences.md §1.3).
+dyadic). torch always stores the unbiased batch variance
+(docs/conventions/normalization.md §1.3).
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ class NormalizationOps:
     @implements("norm.cosine_norm", composed=True)
     def cosine_norm(self, x: Any, w: Any) -> Any:
         """No cosine-unit layer in torch; F.normalize would put an eps on the norm
-        (divergences.md §2.3), so the oracle's eps-free formula is composed."""
+        (docs/conventions/normalization.md §2.3), so the oracle's eps-free formula is
+        composed."""
         x_norm = torch.linalg.vector_norm(x, dim=1, keepdim=True)
         w_norm = torch.linalg.vector_norm(w, dim=1, keepdim=True)
         return (x @ w.T) / (x_norm * w_norm.T)

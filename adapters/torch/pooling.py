@@ -70,9 +70,9 @@ class PoolingOps:
     @implements("pool.l2")
     def l2_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                 padding: Sequence[int], mean: bool, count_include_pad: bool) -> Any:
-        # F.lp_pool computes (sum x^p)^(1/p) (divergences.md §3.3) and has no padding: pad
-        # with zeros (they add 0 to the sum); mean=True divides by sqrt of the oracle's
-        # divisor. Every window is full after the explicit padding (no ceil_mode here).
+        # F.lp_pool computes (sum x^p)^(1/p) (docs/conventions/pooling.md §3.3) and has no
+        # padding: pad with zeros (they add 0 to the sum); mean=True divides by sqrt of the
+        # oracle's divisor. Every window is full after the explicit padding (no ceil_mode here).
         pads = [q for p in reversed(padding) for q in (p, p)]
         # lp_pool1d multiplies by its kernel_size: it needs an int there.
         ker = kernel[0] if len(kernel) == 1 else kernel
@@ -123,6 +123,7 @@ class PoolingOps:
 
     @implements("pool.kmax", composed=True)
     def kmax_pool(self, x: Any, *, k: int, axis: int) -> Any:
-        # torch.topk's choice among equal values is not the lowest index (divergences.md §3.5).
+        # torch.topk's choice among equal values is not the lowest index
+        # (docs/conventions/pooling.md §3.5).
         keep = torch.topk(x, k, dim=axis).indices
         return torch.gather(x, axis, torch.sort(keep, dim=axis).values)

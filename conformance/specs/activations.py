@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
+from conformance.textbook import activations as TB
 from oracle import activations as A
 
 # Kink gap: the relu family is checked away from 0, where every framework's derivative is
@@ -45,44 +46,17 @@ def _softmax(dtype: str) -> st.SearchStrategy[Case]:
     return draw()
 
 
-def _from_output(dydx):
-    """Textbook derivative of an elementwise op from its saved output y: vjp v*d, jvp u*d."""
-
-    def naive(mode, args, kwargs, outs, seeds):
-        return [seeds[0] * dydx(outs[0], args[0], kwargs)]
-
-    return naive
-
-
-def _softmax_derivative(mode, args, kwargs, outs, seeds):
-    """softmax backward from y: y * (s - sum(s * y)) (its Jacobian is symmetric)."""
-    y, s, axis = outs[0], seeds[0], kwargs["axis"]
-    return [y * (s - np.sum(s * y, axis=axis, keepdims=True))]
-
-
-def _log_softmax_derivative(mode, args, kwargs, outs, seeds):
-    """log_softmax from y: vjp v - exp(y) sum(v); jvp u - sum(exp(y) u)."""
-    p, s, axis = np.exp(outs[0]), seeds[0], kwargs["axis"]
-    if mode == "vjp":
-        return [s - p * np.sum(s, axis=axis, keepdims=True)]
-    return [s - np.sum(p * s, axis=axis, keepdims=True)]
-
-
-SIGMOID_D = _from_output(lambda y, x, kw: y * (1 - y))
-TANH_D = _from_output(lambda y, x, kw: 1 - y * y)
-
-
 register(
     OpSpec("act.sigmoid", A.sigmoid, _elementwise(-40, 40), grad_wrt=(0,), bench=B.unary(),
-           textbook=SIGMOID_D),
+           textbook=TB.sigmoid),
     OpSpec("act.tanh", A.tanh, _elementwise(-20, 20), grad_wrt=(0,), bench=B.unary(),
-           textbook=TANH_D),
+           textbook=TB.tanh),
     OpSpec("act.relu", A.relu, _elementwise(-50, 50, kink=True), grad_wrt=(0,),
            bench=B.unary()),
     OpSpec("act.leaky_relu", A.leaky_relu, _leaky, grad_wrt=(0,),
            bench=B.unary(slope=0.125)),
     OpSpec("act.softmax", A.softmax, _softmax, grad_wrt=(0,), bench=B.rowwise(axis=-1),
-           textbook=_softmax_derivative),
+           textbook=TB.softmax),
     OpSpec("act.log_softmax", A.log_softmax, _softmax, grad_wrt=(0,),
-           bench=B.rowwise(axis=-1), textbook=_log_softmax_derivative),
+           bench=B.rowwise(axis=-1), textbook=TB.log_softmax),
 )

@@ -1,6 +1,5 @@
-"""Specs of the ``block`` family (residual, Inception, flatten + dense head) and of
-``arch.shapes_and_params`` (per-layer shapes and parameter counts of LeNet-5, AlexNet and
-VGG-16, and the 1x1-bottleneck multiply counts).
+"""Specs of the ``block`` family: the residual block, the Inception block and the flatten +
+dense head.
 
 Every ReLU in a block follows a convolution with a bias. Its input is kept away from the
 kink by construction, channel by channel: from the drawn x and weights (float64), a bound
@@ -20,7 +19,7 @@ symmetric padding and adapters pad explicitly).
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -28,7 +27,6 @@ from hypothesis import strategies as st
 from conformance import bench_cases as B
 from conformance.registry import Case, OpSpec, register
 from conformance.specs.conv import arrays, conv_flops
-from oracle import architectures as AR
 from oracle import blocks as BL
 from oracle.activations import relu
 from oracle.conv import conv2d
@@ -77,13 +75,6 @@ def _shortcut(x: np.ndarray, c_out: int, kind: str, ws: np.ndarray | None,
     sub = x[:, :, ::stride, ::stride]
     zeros = np.zeros((sub.shape[0], c_out - sub.shape[1]) + sub.shape[2:])
     return np.concatenate([sub, zeros], axis=1)
-
-
-def residual_projection(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, ws: Any, *,
-                        shortcut: str = "projection", stride: int = 1) -> Any:
-    """``residual_block`` with the projection weights ws positional (differentiated), since
-    the oracle takes ws by keyword."""
-    return BL.residual_block(x, w1, b1, w2, b2, shortcut=shortcut, ws=ws, stride=stride)
 
 
 def _residual(menu: list[tuple[Any, ...]]):
@@ -160,56 +151,6 @@ def _flatten_fc(dtype: str) -> st.SearchStrategy[Case]:
     return draw()
 
 
-# --- architectures -----------------------------------------------------------------------
-KINDS = ("conv", "maxpool", "avgpool", "flatten", "dense")
-
-
-class ArchitectureArrays(NamedTuple):
-    """``architecture_summary`` as float64 arrays (exact integers), one row per layer:
-    kinds (index into KINDS), output shapes (C, H, W), or (units, 0, 0) after flattening,
-    parameter counts, and the total."""
-
-    kinds: np.ndarray
-    shapes: np.ndarray
-    params: np.ndarray
-    total: np.ndarray
-
-
-def shapes_and_params(*, name: str) -> ArchitectureArrays:
-    s = AR.architecture_summary(name)
-    shapes = np.zeros((len(s.layers), 3))
-    for i, layer in enumerate(s.layers):
-        shapes[i, :len(layer.output_shape)] = layer.output_shape
-    return ArchitectureArrays(
-        np.array([KINDS.index(layer.kind) for layer in s.layers], dtype=np.float64), shapes,
-        np.array([layer.params for layer in s.layers], dtype=np.float64),
-        np.array(float(s.total_params)))
-
-
-def bottleneck_multiplies(*, size: int, c_in: int, c_mid: int, c_out: int,
-                          kernel: int) -> AR.BottleneckMultiplies:
-    """``oracle.architectures.bottleneck_multiplies`` as float64 scalars (direct, reduce,
-    expand, bottleneck): exact integers below 2**53."""
-    m = AR.bottleneck_multiplies(size=size, c_in=c_in, c_mid=c_mid, c_out=c_out, kernel=kernel)
-    return AR.BottleneckMultiplies(*(np.array(float(v)) for v in m))
-
-
-def _arch_inputs(dtype: str) -> st.SearchStrategy[Case]:
-    return st.sampled_from(sorted(AR.ARCHITECTURES)).map(lambda n: Case((), {"name": n}))
-
-
-# The notes' example (28x28x192 -> 32 of 5x5, bottleneck 16) and two smaller ones.
-BOTTLENECKS = [
-    {"size": 28, "c_in": 192, "c_mid": 16, "c_out": 32, "kernel": 5},
-    {"size": 14, "c_in": 64, "c_mid": 8, "c_out": 24, "kernel": 3},
-    {"size": 7, "c_in": 16, "c_mid": 16, "c_out": 8, "kernel": 5},
-]
-
-
-def _bottleneck_inputs(dtype: str) -> st.SearchStrategy[Case]:
-    return st.sampled_from(BOTTLENECKS).map(lambda kw: Case((), dict(kw)))
-
-
 # --- benchmarks --------------------------------------------------------------------------
 BENCH_X = {"small": (2, 8, 16, 16), "medium": (8, 32, 32, 32), "large": (32, 32, 64, 64)}
 
@@ -246,15 +187,10 @@ register(
     OpSpec("block.residual", BL.residual_block, _residual(RESIDUAL), grad_wrt=(0, 1, 2, 3, 4),
            bench=_bench_residual(), flops=_residual_flops,
            notes="identity and zero-padding shortcuts"),
-    OpSpec("block.residual/projection", residual_projection, _residual(RESIDUAL_PROJECTION),
+    OpSpec("block.residual/projection", BL.residual_projection, _residual(RESIDUAL_PROJECTION),
            grad_wrt=(0, 1, 2, 3, 4, 5), notes="1x1 projection shortcut ws"),
     OpSpec("block.inception", BL.inception_block, _inception, grad_wrt=tuple(range(13))),
     OpSpec("block.flatten_fc", BL.flatten_fc, _flatten_fc, grad_wrt=(0, 1, 2),
            bench=_bench_flatten(),
            flops=lambda c: 2 * c.args[0].shape[0] * int(c.args[1].size)),
-    OpSpec("arch.shapes_and_params", shapes_and_params, _arch_inputs, dtypes=("float64",),
-           notes="exact integers: kinds, per-layer shapes and parameter counts, total"),
-    OpSpec("arch.shapes_and_params/bottleneck", bottleneck_multiplies, _bottleneck_inputs,
-           dtypes=("float64",), notes="multiplies of a 'same' conv with and without a 1x1 "
-           "bottleneck, counted by each framework's own flop counter"),
 )

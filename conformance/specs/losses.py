@@ -1,4 +1,4 @@
-"""Specs of the ``loss`` family and of ``nn.dense`` (notes 004).
+"""Specs of the ``loss`` family (notes 004).
 
 Variants (one spec each, because ``grad_wrt`` and the argument list differ):
   loss.mse                        y, t; reduction mean / sum / none
@@ -8,9 +8,6 @@ Variants (one spec each, because ``grad_wrt`` and the argument list differ):
   loss.cross_entropy/index        logits (N, C), int64 class indices (N,)
   loss.cross_entropy/probs        logits (N, C), probability rows (N, C)
   loss.sequence_cross_entropy     logits (T, N, C), int64 targets (T, N)
-  nn.dense                        x, w (out, in), b; identity / sigmoid / tanh
-  nn.dense/nobias                 x, w; identity
-  nn.dense/relu                   x, w, b on a dyadic grid that keeps x W^T + b off the kink
 
 Targets t of MSE and BCE are floating inputs that every framework differentiates (torch's
 binary_cross_entropy has a target derivative in both modes; TF and JAX compose the loss
@@ -27,7 +24,6 @@ from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
 from conformance.textbook import losses as TB
-from oracle import dense as D
 from oracle import losses as L
 
 # (y - t)^2 summed over the largest menu shape (216 elements) must stay below float16's
@@ -35,23 +31,22 @@ from oracle import losses as L
 MSE_HALF = 4.0
 MSE_WIDE = 100.0
 # Probability-space BCE: p in [2^-10, 1 - 2^-10]. torch clamps each log at -100 and Keras
-# clips p to [1e-7, 1 - 1e-7] (divergences.md §9.3), and in float16 / bfloat16 1 - 1e-7
-# rounds to 1, so nearer to 0 or 1 the frameworks stop computing the catalog's formula.
+# clips p to [1e-7, 1 - 1e-7] (docs/conventions/losses.md §9.3), and in float16 / bfloat16
+# 1 - 1e-7 rounds to 1, so nearer to 0 or 1 the frameworks stop computing the catalog's
+# formula.
 # 1 - 2^-10 is exact in float16 (spacing 2^-11 below 1); bfloat16 has only 8 significand
 # bits, its largest value below 1 is 1 - 2^-8 (1 - 2^-10 would round to 1).
 P_LO = 2.0**-10
 P_HI = {"bfloat16": 1 - 2.0**-8}
 P_HI_DEFAULT = 1 - 2.0**-10
-# BCE logits: the stable form agrees at +-30 in every framework (divergences.md §9.3).
+# BCE logits: the stable form agrees at +-30 in every framework
+# (docs/conventions/losses.md §9.3).
 LOGIT_MAX = 30.0
 # Shape menus, small and shared between specs: JAX compiles per shape and dtype (and per
 # derivative mode), so every extra shape costs compile time on every dtype.
 ELEMENTWISE = S.shapes(1, 3, 1, 6, menu=4)
 ROWS = S.shapes(2, 2, 2, 6, menu=4)
 STEPS = S.shapes(3, 3, 2, 5, menu=4)
-# nn.dense: (*batch, in, out), one or two batch axes: x is (*batch, in), w is (out, in).
-DENSE = S.shapes(3, 4, 1, 5, menu=4)
-ACTIVATIONS = ("identity", "sigmoid", "tanh")
 
 
 def _reduction(*allowed: str) -> st.SearchStrategy[str]:
@@ -164,79 +159,13 @@ def _sequence_ce(dtype: str) -> st.SearchStrategy[Case]:
     return draw()
 
 
-# --- dense ----------------------------------------------------------------------------------
-def _dense_shapes(menu_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
-    """(*batch, in, out) from the DENSE menu -> x's shape (*batch, in) and out."""
-    return menu_shape[:-1], menu_shape[-1]
-
-
-def _dense(bias: bool):
-    def inputs(dtype: str) -> st.SearchStrategy[Case]:
-        @st.composite
-        def draw(d: st.DrawFn) -> Case:
-            xshape, out = _dense_shapes(d(DENSE))
-            x = d(S.arrays(xshape, -2, 2))
-            w = d(S.arrays((out, xshape[-1]), -2, 2))
-            if not bias:
-                # The activation path is nn.dense's; this variant covers the bias-free call.
-                return Case((x, w), {"activation": "identity"}, ("x", "w"))
-            b = d(S.arrays((out,), -2, 2))
-            return Case((x, w, b), {"activation": d(st.sampled_from(ACTIVATIONS))},
-                        ("x", "w", "b"))
-
-        return draw()
-
-    return inputs
-
-
-def _grid(shape: tuple[int, ...], lo: int, hi: int, step: float,
-          odd: bool = False) -> st.SearchStrategy[np.ndarray]:
-    ks = st.integers(lo, hi).map(lambda k: 2 * k + 1) if odd else st.integers(lo, hi)
-    return hnp.arrays(np.int64, shape, elements=ks).map(lambda a: a * step)
-
-
-def _dense_relu(dtype: str) -> st.SearchStrategy[Case]:
-    """x, w multiples of 1/2 in [-2, 2] and b odd multiples of 1/8 in [-15/8, 15/8]: every
-    partial sum of x W^T + b is a multiple of 1/8 below 2^5, exact in bfloat16's 8 bits, so
-    every framework computes z exactly and |z| >= 1/8 keeps ReLU off its kink (its derivative
-    at 0 is a convention, not what this spec tests)."""
-
-    @st.composite
-    def draw(d: st.DrawFn) -> Case:
-        xshape, out = _dense_shapes(d(DENSE))
-        x = d(_grid(xshape, -4, 4, 0.5))
-        w = d(_grid((out, xshape[-1]), -4, 4, 0.5))
-        b = d(_grid((out,), -8, 7, 0.125, odd=True))
-        return Case((x, w, b), {"activation": "relu"}, ("x", "w", "b"))
-
-    return draw()
-
-
 # --- benchmarks -----------------------------------------------------------------------------
-# (N, in, out)
-BENCH_DENSE = {"small": (64, 64, 64), "medium": (256, 512, 512), "large": (2048, 2048, 2048)}
-
-
 def _bench_ce() -> dict:
     def make(shape: tuple[int, ...]) -> Case:
         labels = B.rng().integers(0, shape[1], shape[0])
         return Case((B.normal(shape, 3.0), labels), {"reduction": "mean"}, ("logits", "target"))
 
     return B.by_size(make, B.ROWS)
-
-
-def _bench_dense() -> dict:
-    def make(nio: tuple[int, ...]) -> Case:
-        n, i, o = nio
-        return Case((B.normal((n, i)), B.normal((o, i), i**-0.5), B.normal((o,))),
-                    {"activation": "identity"}, ("x", "w", "b"))
-
-    return B.by_size(make, BENCH_DENSE)
-
-
-def _dense_flops(case: Case) -> int:
-    x, w = case.args[0], case.args[1]
-    return 2 * int(np.prod(x.shape)) * int(w.shape[0])
 
 
 register(
@@ -255,10 +184,4 @@ register(
            textbook=TB.cross_entropy),
     OpSpec("loss.sequence_cross_entropy", L.sequence_cross_entropy, _sequence_ce,
            grad_wrt=(0,), textbook=TB.sequence_cross_entropy),
-    OpSpec("nn.dense", D.dense, _dense(bias=True), grad_wrt=(0, 1, 2), bench=_bench_dense(),
-           flops=_dense_flops, textbook=TB.dense),
-    OpSpec("nn.dense/nobias", D.dense, _dense(bias=False), grad_wrt=(0, 1),
-           textbook=TB.dense),
-    OpSpec("nn.dense/relu", D.dense, _dense_relu, grad_wrt=(0, 1, 2),
-           textbook=TB.dense),
 )

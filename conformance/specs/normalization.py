@@ -60,7 +60,8 @@ FOLDED = Override(2.0, "y = x * a + (beta - mean * a) (torch CPU, Keras): roundi
 GROUP_MIN = 3
 SPREAD_EXP = (-6, 2)
 # Weight-norm and cosine-norm slices are kept away from zero norm, where the oracle is
-# undefined (no eps) and each framework's eps convention would be tested instead (§2.3).
+# undefined (no eps) and each framework's eps convention would be tested instead
+# (docs/conventions/normalization.md §2.3).
 NONZERO_GAP = 2.0**-3
 MAX_COS = 0.96875
 

@@ -21,6 +21,7 @@ from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
 from conformance.statistics import ALPHA, pvalue_agreement
+from conformance.textbook import regularization as TB
 from conformance.vocabulary import numpy_dtype
 from oracle import regularization as R
 
@@ -31,88 +32,6 @@ KINK_GAP = 2.0**-6
 # test sees a kept-fraction error of ~5 standard deviations = 5 * sqrt(p(1-p)/n) <= 1.4%.
 DROPOUT_ELEMENTS = 1 << 15
 LAMBDA = S.dyadic(0.0, 2.0, bits=4)
-
-
-# --- textbook derivatives of the scalar penalties --------------------------------------------
-# A penalty's derivative is a sum over every weight: J u = sum_i g_i u_i for a random tangent
-# u (and the VJP identity <g, u> = <v, J u> the same). Kernels accumulate it in their own
-# order; NumPy's pairwise order (the oracle's naive run) is among the most accurate, and on a
-# cancelling sum its error alone can be small by chance (kernel and naive errors are then
-# independent roundings of equal size). The textbook evaluation below sums the same terms
-# in a plain sequential loop in the tested dtype, from the closed-form gradient (l2's from
-# the saved output, w / ||w||, as the kernels compute it); the larger naive error counts.
-
-def _scalar_textbook(gradients):
-    """textbook of a scalar-output op from its per-input gradients (tested dtype):
-    vjp v * g per input; jvp sum(g * u) over all inputs, summed sequentially (np.cumsum)."""
-
-    def naive(mode, args, kwargs, outs, seeds):
-        grads = gradients(args, kwargs, outs[0])
-        if mode == "vjp":
-            return [seeds[0] * g for g in grads]
-        terms = np.concatenate([(g * u).reshape(-1) for g, u in zip(grads, seeds)])
-        return [np.cumsum(terms)[-1] if terms.size else terms.sum()]
-
-    return naive
-
-
-def _norm_grad(ws: list[np.ndarray], y) -> list[np.ndarray]:
-    return [w / y for w in ws]
-
-
-def _penalty_grads(penalty: str, ws: list[np.ndarray]) -> list[np.ndarray]:
-    """Gradients of R over all of ``ws`` (l2: from its value, computed in the dtype)."""
-    if penalty == "l1":
-        return [np.sign(w) for w in ws]
-    if penalty == "l2_squared":
-        return [w + w for w in ws]
-    norm = np.sqrt(np.sum(np.concatenate([(w * w).reshape(-1) for w in ws])))
-    return _norm_grad(ws, norm)
-
-
-def _group_grad(w: np.ndarray, groups: np.ndarray, form: str) -> np.ndarray:
-    grad = np.zeros_like(w)
-    for g in np.unique(groups[groups >= 0]):
-        member = groups == g
-        grad[member] = (w[member] + w[member] if form == "squares"
-                        else w[member] / np.sqrt(np.sum(w[member] * w[member])))
-    return grad
-
-
-L1_D = _scalar_textbook(lambda args, kw, y: _penalty_grads("l1", [args[0]]))
-L2_D = _scalar_textbook(lambda args, kw, y: _norm_grad([args[0]], y))
-L2SQ_D = _scalar_textbook(lambda args, kw, y: _penalty_grads("l2_squared", [args[0]]))
-
-
-def _group_textbook(mode, args, kwargs, outs, seeds):
-    """The group penalty's textbook derivative. jvp: the formula's nesting, sum over groups of
-    per-group sums (as the oracle and every adapter's segment/scatter sum compute it), each
-    sequential: a group's sum is rounded before the groups are added, and when group sums
-    cancel (w = 2.5 in one group, -2.5 in another) that rounding dominates the result,
-    which a flat sum over all terms does not show (seen: float32, |J u| = 0.33 from group
-    sums 7.90 and -7.57, a sequential group sum off by 6 ulp of 7.9)."""
-    w, groups = args[0], args[1]
-    grad = _group_grad(w, groups, kwargs["form"])
-    if mode == "vjp":
-        return [seeds[0] * grad]
-    terms = grad * seeds[0]
-    sums = [np.cumsum(terms[groups == g])[-1] for g in np.unique(groups[groups >= 0])]
-    return [np.cumsum(np.array(sums, dtype=terms.dtype))[-1] if sums else terms.sum()]
-
-
-GROUP_D = _group_textbook
-
-
-def _total_loss_grads(args, kw, y) -> list[np.ndarray]:
-    data_loss, ws, groups = args[0], list(args[1:3]), args[3:5]
-    lam_r, lam_g = (np.asarray(kw[k], dtype=data_loss.dtype) for k in ("lambda_r", "lambda_g"))
-    grads = [lam_r * g for g in _penalty_grads(kw["penalty"], ws)]
-    grads = [g if ids is None else g + lam_g * _group_grad(w, ids, kw["group_form"])
-             for g, w, ids in zip(grads, ws, groups)]
-    return [np.ones_like(data_loss), *grads]
-
-
-TOTAL_LOSS_D = _scalar_textbook(_total_loss_grads)
 
 
 def _weights(lo_side: int = 1, max_dims: int = 3):
@@ -141,14 +60,6 @@ def _group(dtype: str) -> st.SearchStrategy[Case]:
         return Case((w, _group_ids(d, w.shape)), {"form": form}, ("w", "groups"))
 
     return draw()
-
-
-def total_loss_2(data_loss, w1, w2, g1, g2, *, lambda_r: float, lambda_g: float,
-                 penalty: str, group_form: str):
-    """``R.total_loss`` for two layers, with each layer's group ids (or None) positional."""
-    groups = None if g1 is None and g2 is None else [g1, g2]
-    return R.total_loss(data_loss, [w1, w2], lambda_r=lambda_r, lambda_g=lambda_g,
-                        penalty=penalty, groups=groups, group_form=group_form)
 
 
 def _total_loss(dtype: str) -> st.SearchStrategy[Case]:
@@ -236,30 +147,23 @@ def _dropout_check(adapter: Adapter, spec: OpSpec, case: Case, dtype: str,
                                   [adapter.to_native(v, dtype)])
     y = adapter.to_numpy(outs[0]).astype(np.float64)
     keep = y != 0
-    checks = [_against_mask("y", y, spec, x, keep, p, dtype),
-              _against_mask("d/dx", adapter.to_numpy(grads[0]), spec, v, keep, p, dtype)]
+    parts = [_against_mask("y", y, spec, x, keep, p, dtype),
+             _against_mask("d/dx", adapter.to_numpy(grads[0]), spec, v, keep, p, dtype)]
     adapter.seed(seed)
     with adapter.context():
         outs, tans = adapter.jvp(call, [adapter.to_native(x, dtype)], [0],
                                  [adapter.to_native(u, dtype)])
     keep_f = adapter.to_numpy(outs[0]) != 0
-    checks.append(_against_mask("J.u", adapter.to_numpy(tans[0]), spec, u, keep_f, p, dtype))
+    parts.append(_against_mask("J.u", adapter.to_numpy(tans[0]), spec, u, keep_f, p, dtype))
     n, kept = keep.size, int(keep.sum())
     test = stats.binomtest(kept, n, 1.0 - p)
     spread = stats.norm.isf(ALPHA / 2) * math.sqrt(p * (1 - p) / n)
-    checks.append(pvalue_agreement("kept fraction (binomial test)", test.pvalue, kept / n,
-                                   1.0 - p, spread))
-    return checks.CheckOutcome(checks, [], [c.output for c in checks])
+    parts.append(pvalue_agreement("kept fraction (binomial test)", test.pvalue, kept / n,
+                                  1.0 - p, spread))
+    return checks.CheckOutcome(parts, [], [c.output for c in parts])
 
 
 # --- early stopping: plain Python scores --------------------------------------------------
-
-def early_stopping_epochs(*, scores: list[float], patience: int, mode: str,
-                          min_delta: float) -> np.ndarray:
-    """``R.early_stopping`` as an array [stop_epoch, best_epoch]; never stopped: -1."""
-    stop, best = R.early_stopping(scores, patience=patience, mode=mode, min_delta=min_delta)
-    return np.array([-1 if stop is None else stop, best], dtype=np.float64)
-
 
 def _early_stopping(dtype: str) -> st.SearchStrategy[Case]:
     """Scores on a 1/16 grid and min_delta a multiple of 1/16: s +- delta is exact in
@@ -294,15 +198,15 @@ def _bench_weights(**kwargs) -> dict:
 
 register(
     OpSpec("reg.l1", R.l1, _single(_weights()), grad_wrt=(0,), bench=_bench_weights(),
-           textbook=L1_D),
+           textbook=TB.l1),
     OpSpec("reg.l2", R.l2, _single(_weights()), grad_wrt=(0,), bench=_bench_weights(),
-           textbook=L2_D),
+           textbook=TB.l2),
     OpSpec("reg.l2_squared", R.l2_squared,
            _single(S.arrays(S.shapes(1, 3, 1, 6), -4.0, 4.0)), grad_wrt=(0,),
-           bench=_bench_weights(), textbook=L2SQ_D),
-    OpSpec("reg.group", R.group_penalty, _group, grad_wrt=(0,), textbook=GROUP_D),
-    OpSpec("reg.total_loss", total_loss_2, _total_loss, grad_wrt=(0, 1, 2),
-           textbook=TOTAL_LOSS_D),
+           bench=_bench_weights(), textbook=TB.l2_squared),
+    OpSpec("reg.group", R.group_penalty, _group, grad_wrt=(0,), textbook=TB.group),
+    OpSpec("reg.total_loss", R.total_loss_2, _total_loss, grad_wrt=(0, 1, 2),
+           textbook=TB.total_loss),
     OpSpec("reg.dropout", R.dropout, _dropout, check=_dropout_check,
            bench=B.by_size(lambda s: Case((B.normal(s),), {"p": 0.25}, ("x",)),
                            B.ELEMENTWISE)),
@@ -310,9 +214,9 @@ register(
     OpSpec("reg.prox_l1/step", R.prox_gradient_step, _prox_step, grad_wrt=(0, 1),
            bench=B.by_size(lambda s: Case((B.normal(s), B.normal(s)), {"lr": 0.25, "lam": 0.5},
                                           ("w", "grad")), B.ELEMENTWISE)),
-    OpSpec("reg.early_stopping", early_stopping_epochs, _early_stopping, dtypes=("float64",),
+    OpSpec("reg.early_stopping", R.early_stopping_epochs, _early_stopping, dtypes=("float64",),
            notes="plain Python scores: one dtype (the arrays returned are epoch numbers)"),
-    OpSpec("reg.early_stopping/close_scores", early_stopping_epochs, _early_stopping_close,
+    OpSpec("reg.early_stopping/close_scores", R.early_stopping_epochs, _early_stopping_close,
            dtypes=("float64",),
            notes="improvements below float32 resolution (Keras compares in float32)"),
 )

@@ -1,5 +1,5 @@
-"""Textbook derivative formulas of the ``loss`` family and of ``nn.dense``, the forms the
-framework kernels evaluate in the tested dtype (registry.OpSpec.textbook).
+"""Textbook derivative formulas of the ``loss`` family, the forms the framework kernels
+evaluate in the tested dtype (registry.OpSpec.textbook).
 
 Why they are needed: a loss gradient is a difference of O(1) terms that can cancel to a
 value far below them (softmax - one_hot where the softmax saturates, sigmoid(z) - t,
@@ -167,30 +167,3 @@ def sequence_cross_entropy(mode: str, args: list, kwargs: dict, outs: list,
     scale = 1 / np.asarray(n, dtype=z.dtype) if red == "mean" else 1
     cot = np.broadcast_to(np.asarray(seeds[0], dtype=z.dtype) * scale, (steps, n))
     return _softmax_ce(z, target, seeds, mode, cot, moved)
-
-
-# Activation derivatives from the saved output y (tanh' = 1 - y^2 cancels where |y| ~ 1).
-_ACT_FROM_OUTPUT = {
-    "identity": lambda y: np.ones_like(y),
-    "relu": lambda y: (y > 0).astype(y.dtype),
-    "sigmoid": lambda y: y * (1 - y),
-    "tanh": lambda y: 1 - y * y,
-}
-
-
-def dense(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
-    """dz = g'(from y) * seed, then the matrix products (vjp: dx = dz W, dW = dz^T x,
-    db = sum dz; jvp: g' * (ux W^T + x uW^T + ub))."""
-    x, w, y = args[0], args[1], outs[0]
-    d = _ACT_FROM_OUTPUT[kwargs["activation"]](y)
-    if mode == "jvp":
-        dz = np.matmul(seeds[0], w.T).astype(y.dtype) + np.matmul(x, seeds[1].T).astype(y.dtype)
-        if len(seeds) > 2:
-            dz = dz + seeds[2]
-        return [d * dz]
-    gz = seeds[0] * d
-    flat_gz, flat_x = gz.reshape(-1, gz.shape[-1]), x.reshape(-1, x.shape[-1])
-    grads = [np.matmul(gz, w).astype(y.dtype), np.matmul(flat_gz.T, flat_x).astype(y.dtype)]
-    if len(args) > 2 and args[2] is not None:
-        grads.append(flat_gz.sum(axis=0).astype(y.dtype))
-    return grads

@@ -16,6 +16,7 @@ from oracle.autodiff.elementary import ARITH_OPS, FUNCTIONS, DualResult, dual_ar
 from oracle.autodiff.functions import SUPPORTED_FUNCTIONS
 from oracle.autodiff.hessian import directional_derivative, gradient, hessian, hvp
 from oracle.autodiff.jvp import jacobian, jvp, vjp
+from oracle.autodiff.linalg import DegenerateEigenvalues  # registers the eigh rule
 from oracle.autodiff.numeric import (
     ErrorCurve,
     central_difference,
@@ -28,8 +29,9 @@ from oracle.autodiff.ufuncs import ON_VALUES, RULES
 SUPPORTED_UFUNCS: tuple[str, ...] = tuple(sorted(u.__name__ for u in (*RULES, *ON_VALUES)))
 
 __all__ = [
-    "ARITH_OPS", "FUNCTIONS", "ORACLE", "SUPPORTED_FUNCTIONS", "SUPPORTED_UFUNCS", "Dual",
-    "DualResult", "ErrorCurve", "central_difference", "depth", "difference_error_curve",
+    "ARITH_OPS", "FUNCTIONS", "ORACLE", "SUPPORTED_FUNCTIONS", "SUPPORTED_UFUNCS",
+    "DegenerateEigenvalues", "Dual", "DualResult", "ErrorCurve", "central_difference", "depth",
+    "difference_error_curve",
     "directional_derivative", "dual_arith", "dual_functions", "finite_difference",
     "forward_difference", "gradient", "hessian", "hvp", "is_dual", "jacobian", "jvp", "vjp",
 ]

@@ -13,9 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from oracle.precise import attention, augmentation, graph, optimizers, rnn, schedules
+
 PreciseFn = Callable[..., Any]
 
-_FAMILIES: tuple[Mapping[str, PreciseFn], ...] = ()
+_FAMILIES: tuple[Mapping[str, PreciseFn], ...] = (
+    augmentation.PRECISE,
+    attention.PRECISE,
+    optimizers.PRECISE,
+    schedules.PRECISE,
+    graph.PRECISE,
+    rnn.PRECISE,
+)
 
 
 def _assemble(families: Iterable[Mapping[str, PreciseFn]]) -> dict[str, PreciseFn]:

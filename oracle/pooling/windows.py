@@ -255,7 +255,8 @@ def avg_pool(
 ) -> Any:
     """Mean over each window: y = sum(P) / divisor (notes 003: mean(P)).
 
-    Padding contributes zeros to the sum. Divisor (torch's rule, divergences.md §3.1):
+    Padding contributes zeros to the sum. Divisor (torch's rule,
+    docs/conventions/pooling.md §3.1):
     ``count_include_pad=True`` counts the window's positions inside the padded extent
     [-p, n + p) (explicit padding counted, the ceil-mode overhang past n + p not);
     ``count_include_pad=False`` counts the real elements only (TF/Keras 'same'). Example: k=2,
@@ -282,8 +283,8 @@ def l2_pool(
     divisor of ``avg_pool`` (``count_include_pad`` as there; without padding n = prod(kernel)).
     mean=False: torch's LPPool with norm_type 2, y = sqrt(sum p^2) (no 1/n).
     Padding contributes zeros. No ceil_mode (torch's LPPool partial windows are inconsistent,
-    divergences.md §3.3). Not differentiable where a window is all zero (sqrt at 0: the dual
-    tangent is inf/NaN there); specs avoid all-zero windows. Squares overflow for
+    docs/conventions/pooling.md §3.3). Not differentiable where a window is all zero (sqrt at
+    0: the dual tangent is inf/NaN there); specs avoid all-zero windows. Squares overflow for
     abs(x) > ~1e154, as in every framework's composition.
     """
     x = _canon.asarray(x)

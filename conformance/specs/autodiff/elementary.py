@@ -1,7 +1,7 @@
 """Specs of the ``ad`` family, forward mode on single operations: each framework's own JVP
 rules (torch forward AD, jax.jvp, tf ForwardAccumulator) against the oracle's exact dual
-numbers. The composite derivatives (jvp, vjp, hessian, numeric_diff) are specified in
-``autodiff_composite``.
+numbers (``oracle.autodiff.elementary``). The composite derivatives (jvp, vjp, hessian,
+numeric_diff) are specified in ``conformance.specs.autodiff.composite``.
 
 These specs ARE derivative checks: their outputs are a value and its tangent computed by the
 backend's forward mode, so ``grad_wrt`` is empty (no derivative of a derivative is checked).
@@ -16,7 +16,7 @@ keeps the run short, and the failure message names the op):
                               inside each domain and off the kinks
   ad.dual_functions/reduce    max/min over the last axis, distinct values
   ad.dual_functions/abs_at_0  abs / relu at exact zeros: the derivative at the kink (catalog:
-  ad.dual_functions/relu_at_0 abs'(0) = relu'(0) = 0, divergences.md §0.1 #8)
+  ad.dual_functions/relu_at_0 abs'(0) = relu'(0) = 0; docs/conventions/README.md §0.1 #8)
   ad.dual_functions/reduce_ties max/min with a tied extremum (catalog: the first extremal
                               element's tangent)
 """

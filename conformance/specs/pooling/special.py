@@ -21,7 +21,7 @@ from conformance import agreement, checks
 from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
-from conformance.specs.pooling import (
+from conformance.specs.pooling.windows import (
     BENCH_SHAPES,
     bench,
     menu,
@@ -32,7 +32,6 @@ from conformance.specs.pooling import (
 from conformance.statistics import ALPHA, pvalue_agreement
 from conformance.vocabulary import numpy_dtype
 from oracle import pooling as P
-from oracle import pooling_special as PS
 
 STOCHASTIC_KEYS = ("kernel", "stride")
 # Picks per window in the statistical check. Activations lie in [1, 4] (below), so with at
@@ -83,16 +82,16 @@ def _stochastic_check(adapter: Adapter, spec: OpSpec, case: Case, dtype: str,
                                 slot[..., None], axis=-1)[..., 0]
     n_k = win.shape[-1]
     counts = (slot[..., None] == np.arange(n_k)).sum(axis=0)
-    probs = PS.stochastic_pool_probs(x64, **kwargs).reshape(counts.shape)
+    probs = P.stochastic_pool_probs(x64, **kwargs).reshape(counts.shape)
     pearson = stats.chisquare(counts, REPLICAS * probs, axis=-1).statistic
     pvalue = float(stats.chi2.sf(pearson.sum(), pearson.size * (n_k - 1)))
     freq = counts / REPLICAS
     worst = np.unravel_index(np.argmax(np.abs(freq - probs)), freq.shape)
-    checks = [agreement.compare("picked value", y, picked, picked, dtype),
-              pvalue_agreement("slot frequencies (chi-square test)", pvalue,
-                               float(freq[worst]), float(probs[worst]),
-                               float(stats.chi2.isf(ALPHA, pearson.size * (n_k - 1))))]
-    return checks.CheckOutcome(checks, [], [c.output for c in checks])
+    parts = [agreement.compare("picked value", y, picked, picked, dtype),
+             pvalue_agreement("slot frequencies (chi-square test)", pvalue,
+                              float(freq[worst]), float(probs[worst]),
+                              float(stats.chi2.isf(ALPHA, pearson.size * (n_k - 1))))]
+    return checks.CheckOutcome(parts, [], [c.output for c in parts])
 
 
 def _unpool(dtype: str) -> st.SearchStrategy[Case]:
@@ -152,15 +151,15 @@ def _kmax_bench() -> dict:
 
 
 register(
-    OpSpec("pool.stochastic/eval", PS.stochastic_pool_eval,
+    OpSpec("pool.stochastic/eval", P.stochastic_pool_eval,
            scenario_inputs(STOCHASTIC_MENU, _positive, STOCHASTIC_KEYS), grad_wrt=(0,),
            bench=bench(2, STOCHASTIC_KEYS, positive=True)),
-    OpSpec("pool.stochastic/train", PS.stochastic_pool_probs,
+    OpSpec("pool.stochastic/train", P.stochastic_pool_probs,
            scenario_inputs(STOCHASTIC_MENU, _distinct_positive, STOCHASTIC_KEYS),
            check=_stochastic_check,
            notes="training-time picks: chi-square test of the slot frequencies"),
-    OpSpec("pool.max_unpool", PS.max_unpool, _unpool, grad_wrt=(0,), bench=_unpool_bench()),
-    OpSpec("pool.kmax", PS.kmax_pool, _kmax(unique_values), grad_wrt=(0,), bench=_kmax_bench()),
-    OpSpec("pool.kmax/ties", PS.kmax_pool, _kmax(tied_values), grad_wrt=(0,),
+    OpSpec("pool.max_unpool", P.max_unpool, _unpool, grad_wrt=(0,), bench=_unpool_bench()),
+    OpSpec("pool.kmax", P.kmax_pool, _kmax(unique_values), grad_wrt=(0,), bench=_kmax_bench()),
+    OpSpec("pool.kmax/ties", P.kmax_pool, _kmax(tied_values), grad_wrt=(0,),
            notes="ties: the lowest index is kept first (JAX's and TF's top_k rule)"),
 )

@@ -1,7 +1,7 @@
 """Pooling with a selection beyond one window value (catalog family ``pool``, notes 003):
 stochastic pooling, max unpooling and k-max pooling.
 
-Layouts and the window rule are those of ``oracle.pooling`` (x is (N, C, *spatial)).
+Layouts and the window rule are those of ``oracle.pooling.windows`` (x is (N, C, *spatial)).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from oracle import _canon
-from oracle.pooling import IntOrTuple, pool_windows
+from oracle.pooling.windows import IntOrTuple, pool_windows
 
 
 def _stochastic_windows(x: Any, kernel: IntOrTuple, stride: IntOrTuple | None) -> Any:
@@ -30,7 +30,8 @@ def stochastic_pool_probs(
     In training, each window picks one element a_i with probability p_i = a_i / sum_j a_j
     (a >= 0 required: x must be non-negative, e.g. after ReLU). Returns p with shape
     (N, C, *out, *kernel): p[..., o, j] is the probability of kernel slot j of window o.
-    Windows: no padding, stride defaults to the kernel (module rule of ``oracle.pooling``).
+    Windows: no padding, stride defaults to the kernel (module rule of
+    ``oracle.pooling.windows``).
     All-zero window convention: p_i = 1 / prod(kernel) (uniform), so every window's
     probabilities sum to 1; the picked value is 0 either way.
     """
@@ -96,9 +97,9 @@ def kmax_pool(x: Any, *, k: int, axis: int = -1) -> Any:
     """k-max pooling: the k largest entries along ``axis``, kept in their original order.
 
     Ties: among equal values the lower index is taken first (JAX's and TF's top_k rule;
-    torch.topk may pick others, divergences.md §3.5). NaN ranks below every number (never
-    picked while numbers remain; frameworks disagree on NaN). The gradient flows to the kept
-    entries. x any shape; the result has size k along ``axis``.
+    torch.topk may pick others, docs/conventions/pooling.md §3.5). NaN ranks below every
+    number (never picked while numbers remain; frameworks disagree on NaN). The gradient
+    flows to the kept entries. x any shape; the result has size k along ``axis``.
     """
     x = _canon.asarray(x)
     axis = _canon.normalize_axis(axis, x.ndim)

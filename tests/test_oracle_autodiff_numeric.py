@@ -6,7 +6,7 @@ rounding of f): |D_h - f'(x)u| <= h^2/6 max|D^3 f[u,u,u]| + (c eps max|f| + eps 
 where c is the relative error of evaluating f in eps (about the number of operations) and the
 last term is the rounding of x +- h u. The third derivative near x is bounded by twice its value
 at x (h is small against the scale on which it varies) computed by 3-nested duals, themselves
-checked against mpmath in test_autodiff_hessian.py.
+checked against mpmath in test_oracle_autodiff_hessian.py.
 """
 
 from __future__ import annotations

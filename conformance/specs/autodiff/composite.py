@@ -1,7 +1,8 @@
 """Specs of the ``ad`` family, composite derivatives: forward mode (ad.jvp), reverse mode
 (ad.vjp) and second derivatives (ad.hessian) of fixed functions built from the framework's
 ops, against the oracle's dual numbers run on the same functions written with oracle
-primitives; and the difference quotient (ad.numeric_diff), which no framework offers.
+primitives (``oracle.autodiff.composite``); and the difference quotient (ad.numeric_diff),
+which no framework offers.
 
 These specs ARE derivative checks: their outputs are derivatives computed by the backend's
 jvp / vjp / hessian, so ``grad_wrt`` is empty (no derivative of a derivative is checked).
@@ -16,7 +17,6 @@ jvp / vjp / hessian, so ``grad_wrt`` is empty (no derivative of a derivative is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
 
 import numpy as np
 from hypothesis import strategies as st
@@ -25,50 +25,14 @@ from conformance import bench_cases as B
 from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
 from conformance.textbook import autodiff as TB
-from oracle import _canon
-from oracle import autodiff as AD
-from oracle.activations import log_softmax
-from oracle.dense import dense
+from oracle.autodiff import composite as C
 
 # Elementwise shapes of the difference quotient (one menu, as in the elementwise specs).
 SHAPES = S.shapes(1, 2, 1, 5, menu=2)
 
 
 # --- jvp / vjp of a 2-layer MLP -------------------------------------------------------------
-def mlp_loss(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any) -> Any:
-    """loss_n = -sum_c t[n, c] log_softmax(tanh(x W1^T + b1) W2^T + b2)[n, c], shape (N,).
-
-    Layouts: x (N, D), w1 (H, D), b1 (H,), w2 (C, H), b2 (C,) (torch Linear), t (N, C)
-    nonnegative class weights (held constant: not differentiated)."""
-    h = dense(x, w1, b1, activation="tanh")
-    return -np.sum(_canon.asarray(t) * log_softmax(dense(h, w2, b2), axis=1), axis=1)
-
-
 PARAMS = ("x", "w1", "b1", "w2", "b2")
-
-
-def mlp_jvp(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, dx: Any, dw1: Any, db1: Any,
-            dw2: Any, db2: Any) -> AD.DualResult:
-    """(loss, J u): ``mlp_loss`` and its directional derivative along u = (dx .. db2)."""
-    (value,), (tangent,) = AD.jvp(mlp_loss, [x, w1, b1, w2, b2, t], None,
-                                  dict(enumerate((dx, dw1, db1, dw2, db2))))
-    return AD.DualResult(value, tangent)
-
-
-class MLPVjp(NamedTuple):
-    loss: np.ndarray
-    x: np.ndarray
-    w1: np.ndarray
-    b1: np.ndarray
-    w2: np.ndarray
-    b2: np.ndarray
-
-
-def mlp_vjp(x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, g: Any) -> MLPVjp:
-    """(loss, g^T d loss / d(x, w1, b1, w2, b2)): ``mlp_loss`` and its VJP for the
-    cotangent g (N,), as torch.func.vjp / jax.vjp return them."""
-    args = [x, w1, b1, w2, b2, t]
-    return MLPVjp(mlp_loss(*args), *AD.vjp(mlp_loss, args, None, range(5), [g]))
 
 
 # (N, D, H, C): one small size, since each size is a jit compile of the MLP's derivative
@@ -144,34 +108,6 @@ def _mlp_flops(case: Case) -> int:
 
 
 # --- hessian --------------------------------------------------------------------------------
-def logsumexp_quadratic(x: Any, *, A: Any) -> Any:
-    """logsumexp(A x) + |x|^2 / 2, a scalar (x (n,), A (m, n)). The shift m = max(A x) is
-    taken on the primal values: logsumexp(z) = m + log(sum(exp(z - m))) for any constant m,
-    so the derivatives are those of logsumexp itself."""
-    x, A = _canon.asarray(x), _canon.asarray(A)
-    z = A @ x
-    m = np.max(_canon.primal(z))
-    return m + np.log(np.sum(np.exp(z - m))) + np.sum(x * x) / 2
-
-
-def rosenbrock(x: Any, *, a: float, b: float) -> Any:
-    """sum_{i < n-1} b (x_{i+1} - x_i^2)^2 + (a - x_i)^2, a scalar (x (n,), n >= 2)."""
-    x = _canon.asarray(x)
-    head, tail = x[:-1], x[1:]
-    return np.sum(_canon.scalar(b) * np.square(tail - head * head)
-                  + np.square(_canon.scalar(a) - head))
-
-
-def hessian_logsumexp(x: Any, A: Any) -> Any:
-    """The (n, n) Hessian of ``logsumexp_quadratic`` at x, by nested duals."""
-    return AD.hessian(logsumexp_quadratic, x, {"A": A})
-
-
-def hessian_rosenbrock(x: Any, *, a: float, b: float) -> Any:
-    """The (n, n) Hessian of ``rosenbrock`` at x, by nested duals."""
-    return AD.hessian(rosenbrock, x, {"a": a, "b": b})
-
-
 # Two sizes (n, m): jax.hessian compiles per shape. m = 1 makes logsumexp linear (its
 # Hessian 0, only the quadratic's identity remains); Rosenbrock has one term at n = 2.
 HESSIAN_N = (2, 4)
@@ -199,17 +135,6 @@ def _hessian_rosen(dtype: str) -> st.SearchStrategy[Case]:
 
 
 # --- numeric_diff ---------------------------------------------------------------------------
-def smooth(x: Any) -> Any:
-    """sin(x) exp(x / 2), elementwise: the function the difference quotient is taken of."""
-    x = _canon.asarray(x)
-    return np.sin(x) * np.exp(x / 2)
-
-
-def numeric_diff(x: Any, u: Any, *, h: float, scheme: str) -> Any:
-    """The ``scheme`` difference quotient of ``smooth`` at x along u with step h."""
-    return AD.finite_difference(smooth, x, u, h=h, scheme=scheme)
-
-
 def _numeric(dtype: str) -> st.SearchStrategy[Case]:
     @st.composite
     def draw(d: st.DrawFn) -> Case:
@@ -223,11 +148,11 @@ def _numeric(dtype: str) -> st.SearchStrategy[Case]:
 
 # --- registration ---------------------------------------------------------------------------
 register(
-    OpSpec("ad.jvp", mlp_jvp, _mlp_jvp_inputs, textbook=TB.mlp_jvp,
+    OpSpec("ad.jvp", C.mlp_jvp, _mlp_jvp_inputs, textbook=TB.mlp_jvp,
            flops=_mlp_flops, bench=_mlp_benches(with_g=False)),
-    OpSpec("ad.vjp", mlp_vjp, _mlp_vjp_inputs, textbook=TB.mlp_vjp,
+    OpSpec("ad.vjp", C.mlp_vjp, _mlp_vjp_inputs, textbook=TB.mlp_vjp,
            flops=_mlp_flops, bench=_mlp_benches(with_g=True)),
-    OpSpec("ad.hessian/logsumexp", hessian_logsumexp, _hessian_lse),
-    OpSpec("ad.hessian/rosenbrock", hessian_rosenbrock, _hessian_rosen),
-    OpSpec("ad.numeric_diff", numeric_diff, _numeric),
+    OpSpec("ad.hessian/logsumexp", C.hessian_logsumexp, _hessian_lse),
+    OpSpec("ad.hessian/rosenbrock", C.hessian_rosenbrock, _hessian_rosen),
+    OpSpec("ad.numeric_diff", C.numeric_diff, _numeric),
 )
