@@ -25,6 +25,9 @@ from conformance.vocabulary import is_floating, numpy_dtype
 # Above this many differentiated input elements the full Jacobian (one dual pass per element,
 # twice: exact and naive) costs more than it adds over the <g, u> = <v, J u> identity.
 FULL_JACOBIAN_MAX = 64
+# OpSpec.tags: the spec's textbook hook answers mode "forward" too (a differentiable op
+# whose kernels legitimately evaluate the value in another order than the oracle).
+FORWARD_TEXTBOOK = "textbook-forward"
 
 
 @dataclass
@@ -69,9 +72,13 @@ naive_dtype = evaluate.naive_dtype
 
 
 def _compare(name: str, got: Any, exact: Any, naive: Any, dtype: str, factor: float,
-             book: Any = None, scale: float | None = None) -> agreement.Agreement:
+             book: Any = None, scale: Any = None, op: str | None = None) -> agreement.Agreement:
+    """``op``: values only (forward, state), whose float64 bound then includes the oracle's
+    stated error for the op; its stated bounds are for values, not for derivatives."""
+    if scale is None and book is not None:
+        scale = getattr(book, "magnitude", None)  # a textbook sum: judged by its terms' magnitudes
     with phase("compare"):
-        return agreement.compare(name, got, exact, naive, dtype, factor, book, scale)
+        return agreement.compare(name, got, exact, naive, dtype, factor, book, scale, op=op)
 
 
 def _backend(run: Any, *args: Any) -> list[np.ndarray]:
@@ -104,9 +111,11 @@ def _values(adapter: Adapter, spec: OpSpec, case: Case, dtype: str, mode: str) -
                                   shape_mismatch=f"{len(got)} outputs, expected {len(exact)}")
         return CheckOutcome([bad], exact, names, why)
     # Specs whose outputs are themselves derivatives (the ad family: no grad_wrt) give their
-    # textbook rules here; a differentiable spec's hook answers only "vjp" and "jvp".
-    book = None if spec.grad_wrt else evaluate.textbook(spec, "forward", args, kwargs, [], dtype)
-    agree = [_compare(n, g, e, v, dtype, factor, book[i] if book else None)
+    # textbook rules here; a differentiable spec's hook answers only "vjp" and "jvp", unless
+    # tagged FORWARD_TEXTBOOK (its hook also models the value's legitimate evaluation order).
+    answers = not spec.grad_wrt or FORWARD_TEXTBOOK in spec.tags
+    book = evaluate.textbook(spec, "forward", args, kwargs, [], dtype) if answers else None
+    agree = [_compare(n, g, e, v, dtype, factor, book[i] if book else None, op=spec.id)
              for i, (n, g, e, v) in enumerate(zip(names, got, exact, naive))]
     return CheckOutcome(agree, exact, names, why)
 

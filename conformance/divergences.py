@@ -13,13 +13,16 @@ from __future__ import annotations
 import fnmatch
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from conformance.vocabulary import FLOAT_DTYPES, machine_eps
+
 CATEGORIES = ("convention", "precision", "bug", "unsupported")
 FIELDS = {"id", "ops", "modes", "dtypes", "devices", "category", "reason", "link", "versions",
-          "strict", "max_ratio", "raises", "when"}
+          "strict", "max_ratio", "raises", "when", "nonfinite", "max_abs_eps", "shape"}
+DTYPES = FLOAT_DTYPES
 
 
 class DivergenceFileError(ValueError):
@@ -46,6 +49,34 @@ class Divergence:
     # Facts of the run's fingerprint the entry is about (``{"onednn": "off"}``,
     # ``{"cpu.avx512f": "no"}``); a value may be a list of alternatives.
     when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # ``max_ratio = { float64 = 3e14, float16 = 40 }``: a ceiling per dtype (a ratio scales
+    # with 1 / eps for the same relative difference, so one number for all dtypes would let
+    # the half types through anything); ``for_dtype`` picks the check's own.
+    ratio_by_dtype: tuple[tuple[str, float], ...] = ()
+    # An overflow entry: the check may see inf / NaN where the oracle is finite (ratio inf),
+    # the reason saying where and why; a finite error is still held to max_ratio.
+    nonfinite: bool = False
+    # An absolute error model: |got - exact| <= max_abs_eps * eps(dtype) at the worst element
+    # (an error of a few rounding units of an O(1) intermediate on a result near zero, such
+    # as log(1 + s) rounded before the log), for entries where a ratio ceiling would scale
+    # with 1 / |result| and so hide anything.
+    max_abs_eps: float | None = None
+    # A regex on an output's shape mismatch ("got shape (1, 2, 3, 3), expected (1, 2, 4, 4)")
+    # for a kernel that returns the wrong shape.
+    shape: str | None = None
+
+    abs_by_dtype: tuple[tuple[str, float], ...] = ()
+
+    def for_dtype(self, dtype: str) -> Divergence:
+        """The entry as it applies to one dtype (its own ceilings from per-dtype tables)."""
+        if not (self.ratio_by_dtype or self.abs_by_dtype):
+            return self
+        out = replace(self, ratio_by_dtype=(), abs_by_dtype=())
+        if self.ratio_by_dtype:
+            out = replace(out, max_ratio=dict(self.ratio_by_dtype).get(dtype, 1.0))
+        if self.abs_by_dtype:
+            out = replace(out, max_abs_eps=dict(self.abs_by_dtype).get(dtype, 0.0))
+        return out
 
     def matches(self, spec_id: str, mode: str, dtype: str, device: str, version: str,
                 facts: dict[str, str] | None = None) -> bool:
@@ -64,23 +95,63 @@ class Divergence:
                 and all((facts or {}).get(k) in vs for k, vs in self.when))
 
     def allows_ratio(self, ratio: float) -> bool:
+        if ratio == float("inf") and self.nonfinite:
+            return True
         return self.max_ratio is None or ratio <= self.max_ratio
+
+    def sized(self) -> bool:
+        return (self.max_ratio is not None or self.max_abs_eps is not None or self.nonfinite
+                or self.shape is not None or self.raises is not None
+                or bool(self.ratio_by_dtype) or bool(self.abs_by_dtype))
+
+    def allows_outcome(self, outcome: Any, dtype: str) -> bool:
+        """Whether every output of a failed check is within what the entry states: a ratio
+        ceiling, an absolute error in eps of the dtype, non-finite values, a shape."""
+        if not self.sized():
+            return True  # an entry without a stated size (before sizes existed)
+        eps = machine_eps(dtype)
+        for a in outcome.agreements:
+            if a.passed:
+                continue
+            if a.shape_mismatch:
+                if self.shape is None or re.search(self.shape, a.shape_mismatch) is None:
+                    return False
+                continue
+            if a.ratio == float("inf") or a.nan_mismatch:
+                if not self.nonfinite:
+                    return False
+                continue
+            if self.max_ratio is not None and a.ratio <= self.max_ratio:
+                continue
+            if self.max_abs_eps is not None and a.max_abs_err <= self.max_abs_eps * eps:
+                continue
+            return False
+        return True
 
     def allows_error(self, message: str) -> bool:
         """An exception is expected only from an entry that names it (or one without a
-        ratio ceiling, which predates sizes: unsupported, convention)."""
+        stated size, which predates sizes: unsupported, convention)."""
         if self.raises is not None:
             return re.search(self.raises, message) is not None
-        return self.max_ratio is None
+        return not self.sized()
 
     def allowance(self) -> str:
-        parts = [f"ratio <= {self.max_ratio:g}"] if self.max_ratio is not None else []
+        table = ", ".join(f"{d} {r:g}" for d, r in self.ratio_by_dtype)
+        parts = ([f"ratio <= {self.max_ratio:g}"] if self.max_ratio is not None
+                 else [f"ratio <= ({table})"] if table else [])
+        abs_table = ", ".join(f"{d} {r:g}" for d, r in self.abs_by_dtype)
+        parts += ([f"|error| <= {self.max_abs_eps:g} eps"] if self.max_abs_eps is not None
+                  else [f"|error| <= ({abs_table}) eps"] if abs_table else [])
+        parts += ["non-finite values"] if self.nonfinite else []
+        parts += [f"shape /{self.shape}/"] if self.shape else []
         parts += [f"raises /{self.raises}/"] if self.raises else []
         return " or ".join(parts) or "any size (no stated size)"
 
     def as_record(self) -> dict[str, Any]:
         return {"id": self.id, "category": self.category, "reason": self.reason, "link": self.link,
                 "max_ratio": self.max_ratio, "raises": self.raises,
+                "max_abs_eps": self.max_abs_eps, "nonfinite": self.nonfinite or None,
+                "shape": self.shape,
                 "when": {k: list(v) for k, v in self.when} or None}
 
 
@@ -130,15 +201,33 @@ def _parse_entry(entry: Any, where: str) -> Divergence:
     if entry.get("versions") is not None:
         version_in("0", entry["versions"])  # validates the syntax now, not mid-run
     max_ratio = entry.get("max_ratio")
-    if max_ratio is not None and (isinstance(max_ratio, bool)
-                                  or not isinstance(max_ratio, (int, float)) or max_ratio < 1):
-        raise DivergenceFileError(f"{where}: max_ratio must be a number >= 1 (a ratio ceiling)")
+    by_dtype: tuple[tuple[str, float], ...] = ()
+    if isinstance(max_ratio, dict):
+        by_dtype = _ratio_table(max_ratio, _tuple(entry, "dtypes", where), where)
+        max_ratio = None
+    elif max_ratio is not None and not _is_ceiling(max_ratio):
+        raise DivergenceFileError(f"{where}: max_ratio must be a number >= 1 (a ratio ceiling)"
+                                  " or a table of them per dtype")
     raises = entry.get("raises")
     if raises is not None:
         try:
             re.compile(raises)
         except (re.error, TypeError) as exc:
             raise DivergenceFileError(f"{where}: raises must be a regex: {exc}") from exc
+    max_abs = entry.get("max_abs_eps")
+    abs_by_dtype: tuple[tuple[str, float], ...] = ()
+    if isinstance(max_abs, dict):
+        abs_by_dtype = _ratio_table(max_abs, _tuple(entry, "dtypes", where), where)
+        max_abs = None
+    elif max_abs is not None and not _is_ceiling(max_abs):
+        raise DivergenceFileError(f"{where}: max_abs_eps must be a number >= 1 (of eps) or a "
+                                  "table of them per dtype")
+    for key in ("shape",):
+        if entry.get(key) is not None:
+            try:
+                re.compile(entry[key])
+            except (re.error, TypeError) as exc:
+                raise DivergenceFileError(f"{where}: {key} must be a regex: {exc}") from exc
     when = entry.get("when", {})
     if not isinstance(when, dict):
         raise DivergenceFileError(f"{where}: when must be a table of fact = value(s)")
@@ -149,7 +238,25 @@ def _parse_entry(entry: Any, where: str) -> Divergence:
         versions=entry.get("versions"), strict=bool(entry.get("strict", True)),
         max_ratio=None if max_ratio is None else float(max_ratio), raises=raises,
         when=tuple(sorted((str(k), _tuple(when, k, where) or ()) for k in when)),
+        ratio_by_dtype=by_dtype, nonfinite=bool(entry.get("nonfinite", False)),
+        max_abs_eps=None if max_abs is None else float(max_abs), shape=entry.get("shape"),
+        abs_by_dtype=abs_by_dtype,
     )
+
+
+def _is_ceiling(v: Any) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, float)) and v >= 1
+
+
+def _ratio_table(table: dict[str, Any], dtypes: tuple[str, ...] | None,
+                 where: str) -> tuple[tuple[str, float], ...]:
+    """A per-dtype ceiling table must name every dtype the entry covers, and only those."""
+    covered = set(dtypes or DTYPES)
+    if set(table) != covered or not all(_is_ceiling(v) for v in table.values()):
+        raise DivergenceFileError(
+            f"{where}: a max_ratio / max_abs_eps table needs a number >= 1 for each of its dtypes "
+            f"({', '.join(sorted(covered))}), got {sorted(table)}")
+    return tuple((d, float(table[d])) for d in DTYPES if d in table)
 
 
 def load(path: Path) -> list[Divergence]:
@@ -194,5 +301,5 @@ def find(entries: list[Divergence], spec_id: str, mode: str, dtype: str, device:
          version: str, facts: dict[str, str] | None = None) -> Divergence | None:
     for d in entries:
         if d.matches(spec_id, mode, dtype, device, version, facts):
-            return d
+            return d.for_dtype(dtype)
     return None

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from conformance.registry import OpSpec
+from conformance.textbook import Alternatives, Summed
 from conformance.timing import phase
 from conformance.vocabulary import is_floating, numpy_dtype
 from oracle import _canon, autodiff
@@ -75,7 +76,7 @@ def jvp(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list[int],
 
 
 def textbook(spec: OpSpec, mode: str, args: list[Any], kwargs: dict[str, Any],
-             seeds: list[Any], dtype: str) -> list[list[np.ndarray]] | None:
+             seeds: list[Any], dtype: str) -> list[Variants] | None:
     """The spec's textbook derivative formula evaluated in the tested dtype itself (float64
     too: unlike the oracle's duals it is a different algorithm from the exact one), from the
     exact outputs and from outputs one ulp above and below, since a kernel's saved outputs
@@ -92,6 +93,26 @@ def textbook(spec: OpSpec, mode: str, args: list[Any], kwargs: dict[str, Any],
         variants = []
         for step in (0.0, np.inf, -np.inf):
             moved = [o if step == 0 else np.nextafter(o, nd.type(step)) for o in outs]
-            got = spec.textbook(mode, cast, kwargs, moved, seeds)
-            variants.append([np.asarray(g, dtype=np.float64) for g in got])
-    return [list(v) for v in zip(*variants)]
+            variants.append(spec.textbook(mode, cast, kwargs, moved, seeds))
+    return [Variants.of(v) for v in zip(*variants)]
+
+
+class Variants(list):
+    """One output's textbook evaluations (every variant, every alternative form), and the
+    largest magnitude of its summed terms where the hook gave one (``Summed``)."""
+
+    magnitude: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, got: tuple[Any, ...]) -> Variants:
+        out = cls(form for g in got for form in _forms(g))
+        mags = [np.asarray(g.magnitude, np.float64) for g in got if isinstance(g, Summed)]
+        out.magnitude = np.maximum.reduce(mags) if mags else None
+        return out
+
+
+def _forms(got: Any) -> list[np.ndarray]:
+    """One output of a textbook hook: one array, or ``Alternatives`` of several."""
+    got = got.value if isinstance(got, Summed) else got
+    forms = got if isinstance(got, Alternatives) else [got]
+    return [np.asarray(g, dtype=np.float64) for g in forms]

@@ -1,5 +1,7 @@
-"""The main job in one command: a conformance run and a speed run of each backend, in
-turn, merged into one HTML report.
+"""The main job in one command: a conformance run and a speed run of each backend,
+merged into one HTML report. The conformance runs go side by side, one per CPU core (each
+is single-threaded: the adapters set one intra-op thread), their output lines prefixed by
+the backend; the speed runs go one at a time after them, on a machine left quiet.
 
 Each run is the same ``pytest conformance/`` a user would type, in a subprocess, so that one
 framework's import (or crash) cannot disturb another's and each run directory is exactly what
@@ -17,7 +19,9 @@ import random
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,7 +120,7 @@ def without_xdist(args: Sequence[str]) -> list[str]:
 
 
 def run_backend(backend: str, kind: str, root: Path, seed: int, extra: Sequence[str],
-                runs: list[Run]) -> Run:
+                runs: list[Run], prefix: str = "") -> Run:
     """One pytest run; it joins ``runs`` before it starts, so that a run interrupted halfway
     (its results are valid up to the last whole line) still goes into the report."""
     speed = kind == "speed"
@@ -124,14 +128,14 @@ def run_backend(backend: str, kind: str, root: Path, seed: int, extra: Sequence[
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", backend)  # package.module:Class -> a file name
     results = root / f"{stamp}-{name}-{seed}{'-speed' if speed else ''}"
     cmd = pytest_command(backend, results, seed, speed, without_xdist(extra) if speed else extra)
-    print(f"== {backend} {kind}: {' '.join(cmd[1:])}", flush=True)
+    _say(f"== {backend} {kind}: {' '.join(cmd[1:])}\n", "")
     # A parent pytest-xdist worker's variables would make the child's pytest-benchmark
     # believe it runs under xdist and switch itself off.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     run = Run(backend, kind, results, INTERRUPTED)
     runs.append(run)
-    run.returncode, output = _echoed(cmd, env)
+    run.returncode, output = _echoed(cmd, env, prefix)
     run.crashed = not run.ended_well()
     if run.crashed:
         run.error = first_error_line(output)
@@ -141,36 +145,59 @@ def run_backend(backend: str, kind: str, root: Path, seed: int, extra: Sequence[
     return run
 
 
-def _echoed(cmd: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
-    """Run ``cmd``, passing its output through line by line and keeping the last lines."""
+_OUT = threading.Lock()
+
+
+def _say(line: str, prefix: str) -> None:
+    with _OUT:
+        sys.stdout.write(prefix + line)
+        sys.stdout.flush()
+
+
+def _echoed(cmd: list[str], env: dict[str, str], prefix: str = "") -> tuple[int, list[str]]:
+    """Run ``cmd``, passing its output through line by line (after ``prefix``, when runs go
+    side by side) and keeping the last lines."""
     tail: collections.deque[str] = collections.deque(maxlen=400)
     with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, errors="replace") as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
-            sys.stdout.write(line)
-            sys.stdout.flush()
+            _say(line, prefix)
             tail.append(line.rstrip("\n"))
     return proc.returncode, list(tail)
 
 
+def _conformance_runs(backends: Sequence[str], jobs: int, root: Path, seed: int,
+                      extra: Sequence[str], runs: list[Run]) -> list[Run]:
+    """Every backend's conformance run, ``jobs`` at a time; in the backends' order."""
+    if jobs == 1:
+        return [run_backend(b, "conformance", root, seed, extra, runs) for b in backends]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_backend, b, "conformance", root, seed, extra, runs,
+                               f"[{b}] ") for b in backends]
+        return [f.result() for f in futures]
+
+
 def run_all(backends: Sequence[str], output: Path, root: Path, seed: int | None = None,
-            speed: bool = True, extra: Sequence[str] = ()) -> int:
+            speed: bool = True, extra: Sequence[str] = (), jobs: int | None = None) -> int:
     """Run every backend (and its speed run), build the merged report; the exit status is
-    0 when every run agreed, 1 when some check disagreed, 2 when a run could not start."""
+    0 when every run agreed, 1 when some check disagreed, 2 when a run could not start.
+    ``jobs``: conformance runs at once (default one per core, at most one per backend)."""
     from reports.html import build
     from reports.schema import ReportError
 
     seed = random.randrange(2**31) if seed is None else seed
     root, output = root.resolve(), output.resolve()
+    jobs = jobs or max(1, min(len(backends), _cores()))
     print(f"conformance pipeline: backends {', '.join(backends)}, seed {seed} "
-          f"(rerun with --seed {seed})", flush=True)
+          f"(rerun with --seed {seed}), {jobs} conformance run{'s' if jobs > 1 else ''} at once",
+          flush=True)
     runs: list[Run] = []
     try:
-        for backend in backends:
-            run = run_backend(backend, "conformance", root, seed, extra, runs)
-            if speed and run.wrote_results:
-                run_backend(backend, "speed", root, seed, extra, runs)
+        done = _conformance_runs(backends, jobs, root, seed, extra, runs)
+        for run in done if speed else []:
+            if run.wrote_results:
+                run_backend(run.backend, "speed", root, seed, extra, runs)
     except KeyboardInterrupt:
         print("interrupted: building the report from the runs so far", flush=True)
     for run in runs:
@@ -188,6 +215,14 @@ def run_all(backends: Sequence[str], output: Path, root: Path, seed: int | None 
         print(f"broken: {b}", file=sys.stderr)
     print(f"wrote {output} from {len(dirs)} run{'s' if len(dirs) != 1 else ''}")
     return _status(runs, len(backends), bool(results.broken))
+
+
+def _cores() -> int:
+    """The cores this process may use (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _status(runs: list[Run], wanted: int, broken: bool) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from oracle import _canon
+from oracle import _canon, _reference
 from oracle.activations import log_softmax
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -80,9 +80,14 @@ def _bce_logits(z: Any, t: Any) -> Any:
     # max(z, 0) and -|z| from one branch choice (np.where on the sign), so that each branch is
     # a smooth function of z and duals get the exact first and second derivative at z = 0.
     nonneg = _canon.primal(z) >= 0
-    pos = np.where(nonneg, z, np.zeros_like(z))
     neg_abs = np.where(nonneg, -z, z)
-    return pos - z * t + np.log1p(np.exp(neg_abs))
+    softplus = np.log1p(np.exp(neg_abs))
+    if _reference.reference():
+        # z (1 - t) for z >= 0 and -z t otherwise: both terms >= 0, where max(z, 0) - z t
+        # cancels for large z and t near 1 (soft targets).
+        return np.where(nonneg, z * (1 - t), -(z * t)) + softplus
+    pos = np.where(nonneg, z, np.zeros_like(z))
+    return pos - z * t + softplus
 
 
 def binary_cross_entropy(
@@ -98,6 +103,8 @@ def binary_cross_entropy(
     Logits (``from_logits=True``, p holds z): the same loss at p = sigmoid(z), computed stably
     as max(z, 0) - z t + log1p(exp(-|z|)) (torch's ..._with_logits, tf.nn.sigmoid_cross_
     entropy_with_logits, optax). Targets t are in [0, 1] (soft labels allowed), t.shape == p.shape.
+    The float64 reference writes max(z, 0) - z t as z (1 - t) or -z t by the sign of z (two
+    nonnegative terms, no cancellation for t near 1); other dtypes keep the kernels' form.
     """
     p = _canon.asarray(p)
     t = _canon.asarray(t)

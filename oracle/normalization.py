@@ -1,7 +1,8 @@
 """Normalization layers (catalog family ``norm``, notes 000 and 004).
 
 Variances are biased (divide by the count) and two-pass (mean first, then the mean of squared
-deviations), never E[x^2] - E[x]^2 (Flax's default "fast variance" loses ~1e-3 at mean 1e6).
+deviations; the float64 reference centres twice, see ``_centred``), never E[x^2] - E[x]^2
+(Flax's default "fast variance" loses ~1e-3 at mean 1e6).
 eps is always explicit and added to the variance inside the square root, as in every framework.
 """
 
@@ -12,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from oracle import _canon
+from oracle import _canon, _reference
 
 
 class BatchNormTrain(NamedTuple):
@@ -39,6 +40,20 @@ def _affine(xhat: Any, gamma: Any, beta: Any) -> Any:
     """gamma * xhat + beta; gamma/beta already broadcastable, None meaning 1 / 0."""
     y = xhat if gamma is None else xhat * gamma
     return y if beta is None else y + beta
+
+
+def _centred(x: Any, axes: tuple[int, ...]) -> tuple[Any, Any]:
+    """(mean, x - mean) over ``axes``. The mean is rounded once; on data with a large common
+    offset (1e4 + 1e-3 noise) that rounding is ~1e-9 of the deviations. The float64 reference
+    centres twice: x - mean is exact there (Sterbenz) up to the mean's own rounding, which
+    the mean of the first deviations recovers."""
+    mean = np.mean(x, axis=axes, keepdims=True)
+    d = x - mean
+    if _reference.reference():
+        shift = np.mean(d, axis=axes, keepdims=True)
+        # Second centring pass: compensates the rounding of the first mean.
+        mean, d = mean + shift, d - shift
+    return mean, d
 
 
 def _check_nchw(x: Any) -> None:
@@ -78,8 +93,7 @@ def batch_norm_train(
     n = x.size // x.shape[1]
     if running_var_unbiased and n < 2:
         raise ValueError(f"an unbiased running variance needs n > 1 values per channel, got {n}")
-    mean = np.mean(x, axis=axes, keepdims=True)
-    d = x - mean
+    mean, d = _centred(x, axes)
     sum_sq = np.sum(d * d, axis=axes, keepdims=True)
     var = sum_sq / n
     gamma = None if gamma is None else _per_channel(gamma, x, "gamma")
@@ -116,8 +130,7 @@ def batch_norm_eval(
 
 def _standardize_over(x: Any, axes: tuple[int, ...], eps: float) -> Any:
     """(x - mean) / sqrt(var + eps) with a two-pass biased variance over ``axes``."""
-    mean = np.mean(x, axis=axes, keepdims=True)
-    d = x - mean
+    _, d = _centred(x, axes)
     var = np.mean(d * d, axis=axes, keepdims=True)
     return d / np.sqrt(var + _canon.scalar(eps))
 
@@ -197,24 +210,33 @@ def standardize(x: Any, *, axis: int | Sequence[int] = 0, eps: float) -> Any:
     return _standardize_over(x, axes, eps)
 
 
-def lrn(x: Any, *, size: int, alpha: float, beta: float, k: float) -> Any:
+LRN_WINDOWS = ("torch", "onnx")
+
+
+def lrn(x: Any, *, size: int, alpha: float, beta: float, k: float,
+        window: str = "torch") -> Any:
     """Local response normalization across channels (AlexNet), x (N, C, *spatial):
 
         b_c = a_c / (k + alpha / size * sum_{c' in window(c)} a_{c'}^2) ** beta
 
-    window(c) = [c - size // 2, c + (size - 1) // 2] clipped to [0, C) (zero padding): torch's
-    ``local_response_norm`` convention (also for even size). TensorFlow's
-    ``tf.nn.local_response_normalization`` (NHWC) sums a symmetric window of radius r, without
-    dividing by the window size: for odd size use depth_radius = (size - 1) / 2,
-    tf alpha = alpha / size, bias = k, same beta; even sizes have no TF equivalent.
+    window(c), clipped to [0, C) (zero padding), by ``window``:
+      "torch": [c - size // 2, c + (size - 1) // 2] (torch's ``local_response_norm``);
+      "onnx":  [c - floor((size - 1) / 2), c + ceil((size - 1) / 2)] (the ONNX LRN operator).
+    They agree for odd sizes; for even sizes each is the other's mirror (torch takes the
+    extra channel below c, ONNX above). TensorFlow's ``tf.nn.local_response_normalization``
+    (NHWC) sums a symmetric window of radius r, without dividing by the window size: for odd
+    size use depth_radius = (size - 1) / 2, tf alpha = alpha / size, bias = k, same beta; even
+    sizes have no TF equivalent.
     """
     x = _canon.asarray(x)
     _check_nchw(x)
     if size < 1:
         raise ValueError(f"size must be >= 1, got {size}")
+    if window not in LRN_WINDOWS:
+        raise ValueError(f"window must be one of {LRN_WINDOWS}, got {window!r}")
     c = x.shape[1]
     pad = [(0, 0)] * x.ndim
-    pad[1] = (size // 2, (size - 1) // 2)
+    pad[1] = (size // 2, (size - 1) // 2) if window == "torch" else ((size - 1) // 2, size // 2)
     sq = np.pad(x * x, pad, mode="constant")
     window_sum = sq[:, 0:c]
     for j in range(1, size):

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from oracle import _canon
+from oracle import _canon, _reference
 
 Weights = Any  # an array or a sequence of arrays
 
@@ -57,9 +57,17 @@ def l2(w: Weights) -> Any:
     """R(W) = sqrt(sum w^2) over every entry (the l2-norm, not squared).
 
     At w = 0 the norm is not differentiable; convention: gradient 0 there (the smallest
-    subgradient; the dual tangent is 0). Squares overflow for entries beyond ~1e154.
+    subgradient; the dual tangent is 0). The float64 reference scales by a power of two
+    before squaring, so entries beyond ~1e154 or below ~1e-154 neither overflow nor
+    underflow; other dtypes square directly (as the frameworks' compositions do).
     """
-    return _norm_zero_safe(l2_squared(w))
+    if not _reference.reference():
+        return _norm_zero_safe(l2_squared(w))
+    arrays = _arrays(w)
+    top = max(float(np.max(np.abs(_canon.primal(a)), initial=0.0)) for a in arrays)
+    # Scaled by a power of two before squaring: compensates overflow and underflow of w^2.
+    scaled = [_reference.scale_down(a, top) for a in arrays]
+    return _reference.scale_up(_norm_zero_safe(l2_squared(scaled)), top)
 
 
 def group_penalty(w: Any, groups: Any, *, form: str = "squares") -> Any:

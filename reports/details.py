@@ -151,10 +151,37 @@ class OpDetail:
     unsupported: list[tuple[str, str, str]] = field(default_factory=list)
     # Where the checks' time went, per backend: (backend, Split) (reports.timing).
     timing: list[tuple[str, Any]] = field(default_factory=list)
+    # The statistical checks' p-values: one row per column and test (pvalue_rows).
+    pvalues: list[PValueRow] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:
         return anchor(self.op)
+
+
+@dataclass
+class PValueRow:
+    """One statistical test of one column: how many times it ran and its p-values."""
+
+    column: str
+    test: str
+    count: int
+    smallest: float
+    median: float
+
+
+def pvalue_rows(by_col: dict[Column, list[dict[str, Any]]]) -> list[PValueRow]:
+    rows = []
+    for col in sorted(by_col):
+        tests: dict[str, list[float]] = defaultdict(list)
+        for c in by_col[col]:
+            for name, p in (c.get("pvalues") or {}).items():
+                if p is not None:
+                    tests[name].append(float(p))
+        for name, ps in sorted(tests.items()):
+            ps.sort()
+            rows.append(PValueRow(col.label, name, len(ps), ps[0], ps[len(ps) // 2]))
+    return rows
 
 
 def _series(by_col: dict[Column, list[dict[str, Any]]], key: str) -> list[svg.Series]:
@@ -218,5 +245,5 @@ def op_details(checks: list[dict[str, Any]],
             op, len(cs), dict(sorted(verdicts.items(), key=lambda kv: severity(kv[0]))),
             sorted({c["spec"] for c in cs}), ratio_chart(by_col, op), ulp_chart(by_col, op),
             [div_by_id[i] for i in div_ids], failures(cs), sorted(unsupported),
-            sorted(timing.splits(cs, "backend").items())))
+            sorted(timing.splits(cs, "backend").items()), pvalue_rows(by_col)))
     return out

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from conformance.statistics import ALPHA
 from conformance.timing import PHASES
 from reports import bench, details, model
 from reports.load import CATALOG, Results, load
@@ -63,8 +64,10 @@ def context(results: Results, inputs: list[str]) -> dict[str, Any]:
         "bench": bench.build_table(files) if files else None,
         "warnings": results.warnings,
         "broken": results.broken,
+        "accuracy": results.accuracy,
         "severity": SEVERITY,
         "phases": PHASES,
+        "alpha": ALPHA,
     }
 
 

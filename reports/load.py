@@ -55,6 +55,8 @@ class Results:
     warnings: list[str] = field(default_factory=list)
     # What could not be read or did not finish: "path:line: what is wrong" (and crashes).
     broken: list[str] = field(default_factory=list)
+    # The last oracle accuracy run (``python -m oracle accuracy --json``), if one was given.
+    accuracy: dict[str, Any] | None = None
 
     @property
     def checks(self) -> list[dict[str, Any]]:
@@ -194,6 +196,46 @@ def merge_benchmarks(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, A
     return {**a, "benchmarks": a["benchmarks"] + b["benchmarks"]}
 
 
+# Written by ``python -m oracle accuracy --json PATH``: a directory holding one (with or
+# without a run's env.json), or the file itself, is merged like any run.
+ACCURACY_GLOB = "accuracy*.json"
+ACCURACY_FIELDS = {"op": str, "bound_text": str, "reason": str, "max": (int, float),
+                   "p99": (int, float), "max_ulp": (int, float), "p99_ulp": (int, float),
+                   "worst_class": str, "status": str, "examples": int}
+
+
+def read_accuracy(path: Path) -> dict[str, Any]:
+    """An oracle accuracy file, checked for the fields the report's table uses."""
+    data = _parse_json(_read_text(path), path)
+    if not isinstance(data, dict) or data.get("kind") != "oracle-accuracy" \
+            or not isinstance(data.get("ops"), list):
+        raise ReportError(f"{path}: not an oracle accuracy file (kind 'oracle-accuracy', ops)")
+    for i, row in enumerate(data["ops"]):
+        for key, kind in ACCURACY_FIELDS.items():
+            if not isinstance(row, dict) or not isinstance(row.get(key), kind):
+                raise ReportError(f"{path}: ops[{i}].{key} is missing or of the wrong type")
+    if not isinstance(data.get("created"), str):
+        raise ReportError(f"{path}: 'created' must be a timestamp string")
+    return {**data, "path": str(path)}
+
+
+def _accuracy_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path] if path.suffix == ".json" else []
+    return sorted(path.glob(ACCURACY_GLOB)) if path.is_dir() else []
+
+
+def _last_accuracy(paths: list[Path], broken: list[str]) -> dict[str, Any] | None:
+    """Of every accuracy file given, the one written last (its 'created' time)."""
+    found = []
+    for path in paths:
+        try:
+            found.append(read_accuracy(path))
+        except ReportError as exc:
+            broken.append(str(exc))
+    return max(found, key=lambda d: d["created"]) if found else None
+
+
 def read_catalog(path: Path = CATALOG) -> list[str]:
     """Catalog ids in file order; blank lines and ``#`` comments skipped."""
     text = _read_text(path)
@@ -209,13 +251,18 @@ def load(run_dirs: list[Path], catalog: Path = CATALOG) -> Results:
     broken: list[str] = []
     runs: list[Run] = []
     seen: dict[Path, None] = {}
+    accuracy: list[Path] = []
     for d in run_dirs:
         key = d.resolve()
         if key in seen:
             continue
         seen[key] = None
+        accuracy += _accuracy_files(d)
+        if _accuracy_files(d) and not (d / "env.json").exists():
+            continue  # an accuracy run only: no conformance checks in it
         try:
             runs.append(load_run(d, warnings, broken))
         except ReportError as exc:
             broken.append(str(exc))
-    return Results(runs, read_catalog(catalog), warnings, broken)
+    return Results(runs, read_catalog(catalog), warnings, broken,
+                   _last_accuracy(accuracy, broken))

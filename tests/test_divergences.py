@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conformance import divergences as div
@@ -104,3 +105,60 @@ def test_only_entries_for_this_device_and_version_can_be_stale(tmp_path):
     with pytest.warns(UserWarning) as seen:
         plugin._warn_unmatched(_ctx(entries))
     assert [str(w.message).split("'")[1] for w in seen] == ["t-stale"]
+
+
+def _outcome(*agreements):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(agreements=list(agreements))
+
+
+def _agreement(ratio, abs_err=0.0, nan=False, shape=None):
+    from conformance.agreement import Agreement
+
+    return Agreement("out", ratio, abs_err, 0.0, (), None, None, 1.0, nan, shape_mismatch=shape)
+
+
+def _entry(tmp_path, extra):
+    (d,) = div.load(write(tmp_path, GOOD.replace('dtypes = "float16"\n', "") + extra))
+    return d
+
+
+def test_a_ratio_table_gives_each_dtype_its_own_ceiling(tmp_path):
+    d = _entry(tmp_path, "max_ratio = { float64 = 1e14, float32 = 1e6, float16 = 40, "
+                         "bfloat16 = 8 }\n")
+    assert div.find([d], "norm.lrn", "forward", "float16", "cpu", "2.13.0").max_ratio == 40
+    f64 = div.find([d], "norm.lrn", "forward", "float64", "cpu", "2.13.0")
+    assert f64.allows_outcome(_outcome(_agreement(5e13)), "float64")
+    assert not d.for_dtype("float16").allows_outcome(_outcome(_agreement(80.0)), "float16")
+    with pytest.raises(div.DivergenceFileError, match="max_abs_eps table needs"):
+        _entry(tmp_path, "max_ratio = { float64 = 10 }\n")  # float32... not covered
+
+
+def test_an_absolute_error_model_is_in_eps_of_the_dtype(tmp_path):
+    d = _entry(tmp_path, "max_abs_eps = 4\n")
+    eps32 = float(np.finfo(np.float32).eps)
+    assert d.allows_outcome(_outcome(_agreement(1e5, 3.9 * eps32)), "float32")
+    assert not d.allows_outcome(_outcome(_agreement(1e5, 8 * eps32)), "float32")
+    # an exception is no longer allowed once the entry states a size without `raises`
+    assert not d.allows_error("RuntimeError: boom")
+
+
+def test_non_finite_and_shape_allowances_are_explicit(tmp_path):
+    sized = _entry(tmp_path, "max_ratio = 10\n")
+    assert not sized.allows_outcome(_outcome(_agreement(float("inf"), nan=True)), "float16")
+    overflow = _entry(tmp_path, "nonfinite = true\n")
+    assert overflow.allows_outcome(_outcome(_agreement(float("inf"), nan=True)), "float16")
+    assert not overflow.allows_outcome(_outcome(_agreement(3.0, 1.0)), "float16")
+    shaped = _entry(tmp_path, 'shape = "got shape \\\\(1, 2, 3, 3\\\\)"\n')
+    assert shaped.allows_outcome(_outcome(_agreement(
+        float("inf"), shape="got shape (1, 2, 3, 3), expected (1, 2, 4, 4)")), "float32")
+    assert not shaped.allows_outcome(_outcome(_agreement(
+        float("inf"), shape="got shape (1, 2, 2, 2), expected (1, 2, 4, 4)")), "float32")
+
+
+def test_an_entry_without_a_size_still_allows_anything(tmp_path):
+    """Entries from before sizes (and user files) keep their meaning."""
+    d = _entry(tmp_path, "")
+    assert d.allows_outcome(_outcome(_agreement(1e30, 1.0)), "float32")
+    assert d.allows_error("RuntimeError: boom")

@@ -49,7 +49,8 @@ def test_an_interrupted_job_still_reports_the_run_it_cut_off(tmp_path):
     out, results = tmp_path / "report.html", tmp_path / "results"
     proc = subprocess.Popen(
         [sys.executable, "-m", "conformance", "run", "--backends", "torch,jax", "--no-speed",
-         "-o", str(out), "--results-root", str(results), "--seed", "4", "--ops", "act.*"],
+         "--jobs", "1", "-o", str(out), "--results-root", str(results), "--seed", "4",
+         "--ops", "act.*"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
     deadline = time.monotonic() + 300
@@ -63,6 +64,34 @@ def test_an_interrupted_job_still_reports_the_run_it_cut_off(tmp_path):
     (run,) = results.iterdir()
     assert json.loads((run / "env.json").read_text())["finished"] is None
     assert "act." in out.read_text()
+
+
+TWIN = '''
+from adapters.torch import TorchAdapter
+
+
+class Twin(TorchAdapter):
+    """torch under another name: a second backend that starts as fast as the first."""
+'''
+
+
+def test_conformance_runs_go_side_by_side_and_both_report(tmp_path):
+    (tmp_path / "twin.py").write_text(TWIN)
+    out = tmp_path / "report.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--backends", "torch,twin:Twin",
+         "--no-speed", "--jobs", "2", "-o", str(out), "--results-root",
+         str(tmp_path / "results"), "--seed", "3", "--ops", "act.relu", "--examples", "2"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])})
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text
+    assert "2 conformance runs at once" in text
+    lines = text.splitlines()
+    assert any(ln.startswith("[torch] ") for ln in lines), text
+    assert any(ln.startswith("[twin:Twin] ") for ln in lines), text
+    assert len(list((tmp_path / "results").iterdir())) == 2
+    assert "twin:Twin" in out.read_text()
 
 
 CRASHING = '''

@@ -49,7 +49,7 @@ def test_softmax_without_max_shift_is_caught(user_pkg, tmp_path):
     text = proc.stdout
     assert "act.softmax forward on torch" in text and "float32" in text
     assert "rerun: pytest" in text and "--backend planted:NaiveSoftmax" in text
-    (fail,) = [r for r in records(out) if r["verdict"] == "fail"]
+    (fail,) = [r for r in records(out) if r["verdict"] == "fail" and r["spec"] == "act.softmax"]
     assert fail["minimal"] and fail["case"]["args"][0]["name"] == "x"
     assert fail["expected"] is not None
 
@@ -72,7 +72,7 @@ def test_the_failure_reproducer_runs_standalone(user_pkg, tmp_path):
     run_conformance("--backend", "planted:NaiveSoftmax", "--ops", "act.softmax", "--dtype",
                     "float32", "--seed", "1", "--results", str(out), "-k", "test_forward",
                     extra_path=user_pkg)
-    (fail,) = [r for r in records(out) if r["verdict"] == "fail"]
+    (fail,) = [r for r in records(out) if r["verdict"] == "fail" and r["spec"] == "act.softmax"]
     script = tmp_path / "empty" / "repro.py"
     script.parent.mkdir()
     script.write_text(fail["reproducer"])

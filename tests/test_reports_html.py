@@ -260,3 +260,24 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path):
     usage = _cli("build", str(d))  # no -o
     assert usage.returncode == 2 and usage.stderr.count("\n") == 1
     assert "-o/--output" in usage.stderr
+
+
+def test_statistical_checks_show_their_pvalues(tmp_path):
+    run_id = "run-stat"
+    checks = []
+    for i, p in enumerate((0.5, 0.02, 0.9)):
+        rec = syn.check_record(run_id, "pool.max", mode="stat", example=i, dtype="float64")
+        rec["pvalues"] = {"slot frequencies (chi-square test)": p}
+        checks.append(rec)
+    env = syn.env_record(run_id, dtypes=("float64",), totals=syn.verdict_counts(checks))
+    d = syn.write_run(tmp_path, env, checks)
+    catalog = tmp_path / "catalog.txt"
+    catalog.write_text("\n".join(CATALOG_IDS) + "\n")
+    (op,) = [o for o in details.op_details(load([d], catalog).checks, []) if o.op == "pool.max"]
+    (row,) = op.pvalues
+    assert (row.test, row.count, row.smallest, row.median) == (
+        "slot frequencies (chi-square test)", 3, 0.02, 0.5)
+    out = tmp_path / "r.html"
+    html.build([d], out, catalog=catalog)
+    text = out.read_text()
+    assert "Statistical checks" in text and "0.02" in text

@@ -1,4 +1,4 @@
-"""JAX mappings of the ``rnn`` family with flax.linen (docs/conventions/rnn.md §Flax).
+"""JAX mappings of the ``rnn`` family with flax.linen (docs/conventions/rnn.md).
 
 Native: ``SimpleCell`` (Elman), ``MGUCell(reset_gate=False)`` (the one-gate GRU),
 ``GRUCell`` (reset after), ``LSTMCell``, ``OptimizedLSTMCell``, ``RNN`` (time-major, with

@@ -11,6 +11,7 @@ stores the biased batch variance (docs/conventions/normalization.md §1.1).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from adapters.base import implements
@@ -22,10 +23,20 @@ def _keras_momentum(momentum: float, momentum_on: str) -> float:
     return momentum if momentum_on == "running" else 1.0 - momentum
 
 
+# Built once per (kind, shape, dtype, axes): building a Keras layer cost about twice its call
+# on the conformance inputs; epsilon and momentum are plain attributes its call reads, set
+# per call (keras/src/layers/normalization/batch_normalization.py, layer_normalization.py).
+@functools.lru_cache(maxsize=512)
+def _built(kind: str, shape: tuple[int, ...], dtype: str, axis: Any) -> Any:
+    cls = {"batch": keras.layers.BatchNormalization, "layer": keras.layers.LayerNormalization}
+    layer = cls[kind](axis=list(axis) if isinstance(axis, tuple) else axis, dtype=dtype)
+    layer.build(shape)
+    return layer
+
+
 def _batch_norm_layer(x: Any, eps: float, momentum: float = 0.99) -> Any:
-    layer = keras.layers.BatchNormalization(axis=1, momentum=momentum, epsilon=eps,
-                                            dtype=x.dtype.name)
-    layer.build(tuple(x.shape))
+    layer = _built("batch", tuple(x.shape), x.dtype.name, 1)
+    layer.epsilon, layer.momentum = float(eps), float(momentum)
     return layer
 
 
@@ -88,9 +99,9 @@ class NormalizationOps:
     def layer_norm(self, x: Any, gamma: Any, beta: Any, *, normalized_ndim: int,
                    eps: float) -> Any:
         rank = x.shape.rank
-        layer = keras.layers.LayerNormalization(
-            axis=list(range(rank - normalized_ndim, rank)), epsilon=eps, dtype=x.dtype.name)
-        layer.build(tuple(x.shape))
+        layer = _built("layer", tuple(x.shape), x.dtype.name,
+                       tuple(range(rank - normalized_ndim, rank)))
+        layer.epsilon = float(eps)
         y, _ = layer.stateless_call([gamma, beta], [], x)
         return y
 

@@ -1,4 +1,4 @@
-"""TensorFlow mappings of the ``rnn`` family with Keras 3 (docs/conventions/rnn.md §Keras).
+"""TensorFlow mappings of the ``rnn`` family with Keras 3 (docs/conventions/rnn.md).
 
 Native: ``SimpleRNNCell``/``GRUCell``/``LSTMCell`` for one step, ``SimpleRNN``/``GRU``/
 ``LSTM`` (``return_sequences``, ``return_state``, the given ``initial_state``) for sequences,

@@ -7,9 +7,15 @@ from typing import Any
 from adapters.base import implements
 from adapters.torch._lazy import F, torch
 
+_DEPRECATED = "fixed: None (deprecated, superseded by reduction)"
+_LEGACY = {"size_average": _DEPRECATED, "reduce": _DEPRECATED}
+_NO_WEIGHT = "not covered: None; per-class / per-element weights have no oracle option yet"
+
 
 class LossOps:
-    @implements("loss.mse")
+    @implements("loss.mse", native="torch.nn.functional.mse_loss",
+                params={**_LEGACY, "reduction": "drawn",
+                        "weight": "not covered: not in the catalog's loss"})
     def mse(self, y: Any, t: Any, *, reduction: str) -> Any:
         return F.mse_loss(y, t, reduction=reduction)
 
@@ -20,8 +26,13 @@ class LossOps:
         # loss value: lambda * ||w||^2 is added by hand after the reduced loss.
         return F.mse_loss(y, t, reduction=reduction) + weight_decay * torch.sum(w * w)
 
-    @implements("loss.binary_cross_entropy/probs")
-    @implements("loss.binary_cross_entropy/logits")
+    @implements("loss.binary_cross_entropy/probs",
+                native="torch.nn.functional.binary_cross_entropy",
+                params={**_LEGACY, "reduction": "drawn", "weight": _NO_WEIGHT})
+    @implements("loss.binary_cross_entropy/logits",
+                native="torch.nn.functional.binary_cross_entropy_with_logits",
+                params={**_LEGACY, "reduction": "drawn", "weight": _NO_WEIGHT,
+                        "pos_weight": "not covered: no oracle option yet"})
     def binary_cross_entropy(self, p: Any, t: Any, *, reduction: str,
                              from_logits: bool) -> Any:
         if from_logits:
@@ -29,12 +40,21 @@ class LossOps:
         # Clamps each log at -100: inactive for the spec's p in [2^-10, 1 - 2^-10].
         return F.binary_cross_entropy(p, t, reduction=reduction)
 
-    @implements("loss.cross_entropy")
+    @implements("loss.cross_entropy", native="torch.nn.functional.cross_entropy",
+                params={**_LEGACY, "reduction": "drawn", "weight": _NO_WEIGHT,
+                        "ignore_index": "fixed: -100, never a drawn class (no oracle option "
+                                        "yet)",
+                        "label_smoothing": "not covered: 0.0; no oracle option yet (a "
+                                           "smoothed target is drawn as probabilities)"})
     def cross_entropy(self, logits: Any, target: Any, *, reduction: str) -> Any:
         # One kernel for both target forms: int64 class indices or probability rows.
         return F.cross_entropy(logits, target, reduction=reduction)
 
-    @implements("loss.sequence_cross_entropy", composed=True)
+    @implements("loss.sequence_cross_entropy", composed=True,
+                native="torch.nn.functional.cross_entropy",
+                params={**_LEGACY, "reduction": "fixed: sum, divided by N for mean",
+                        "weight": _NO_WEIGHT, "ignore_index": "fixed: -100, never drawn",
+                        "label_smoothing": "not covered: 0.0; no oracle option yet"})
     def sequence_cross_entropy(self, logits: Any, target: Any, *, reduction: str) -> Any:
         # sum_t mean_n = (sum over all T*N samples) / N: one cross_entropy call over the
         # flattened steps; torch's own "mean" would divide by T*N instead.

@@ -1,11 +1,11 @@
-"""torch mappings of the ``rnn`` family (docs/conventions/rnn.md §torch).
+"""torch mappings of the ``rnn`` family (docs/conventions/rnn.md).
 
 Native: ``nn.RNNCell``/``GRUCell``/``LSTMCell`` for the cells torch has, ``nn.RNN``/``GRU``/
 ``LSTM`` (time-major, as the oracle; ``num_layers`` for rnn.stacked, ``bidirectional`` for
 rnn.bidirectional) for the sequences, ``nn.Linear`` for output layers. The canonical
 weights enter through ``torch.func.functional_call``, so the module computes with the given
 tensors and autograd / forward AD differentiate with respect to them (the module's own
-parameters are never read). Weight layout (docs/conventions/rnn.md §layouts):
+parameters are never read). Weight layout (docs/conventions/rnn.md §Layouts):
 * GRU: canonical row blocks [u, r, c'] -> torch [r, z, n] with z = 1 - u, i.e. the u block
   negated (sigmoid(-s) = 1 - sigmoid(s); negation is exact): W_torch = [W_r; -W_u; W_c],
   b_ih likewise, b_hh = the canonical b_h (its c' block stays inside r * (...)).

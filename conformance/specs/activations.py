@@ -46,7 +46,39 @@ def _softmax(dtype: str) -> st.SearchStrategy[Case]:
     return draw()
 
 
+# Long half-precision rows: a kernel that accumulates the softmax denominator in float16 /
+# bfloat16 itself (instead of float32, as torch, JAX and TensorFlow do) loses about n eps of
+# it once the running sum dwarfs the terms; over a few thousand terms in [-2, 2] that is
+# 40-110 eps of float16 (measured: sequential float16 sums of rows of 2053 and 4099), beyond
+# the rule's 32 eps floor, where the oracle's own float16 run (NumPy's pairwise sum) stays
+# within 1.3 eps. Lengths just above powers of two (SIMD tails); two shapes only (JAX
+# compiles per shape); forward only: the accumulation is in the value.
+LONG_ROWS = st.sampled_from([(1, 4099), (2, 8195)])
+
+
+def _softmax_long(dtype: str) -> st.SearchStrategy[Case]:
+    return st.builds(lambda x: Case((x,), {"axis": -1}, ("x",)), S.arrays(LONG_ROWS, -2, 2))
+
+
+def _softmax_special(dtype: str) -> st.SearchStrategy[Case]:
+    """NaN, +-inf and -0.0 among the logits (at least one NaN per example): the oracle's row
+    is NaN when it holds a NaN or +inf or only -infs, and a -inf logit (a masked position)
+    gets probability 0."""
+
+    @st.composite
+    def draw(d: st.DrawFn) -> Case:
+        shape = d(S.shapes(1, 3, 1, 6, menu=4))
+        x = d(S.arrays(shape, -8, 8, special=True))
+        return Case((x,), {"axis": d(S.axis_of(len(shape)))}, ("x",))
+
+    return draw()
+
+
 register(
+    OpSpec("act.softmax/special", A.softmax, _softmax_special,
+           notes="IEEE special values: NaN rows, masked (-inf) logits"),
+    OpSpec("act.softmax/long_half", A.softmax, _softmax_long, dtypes=("float16", "bfloat16"),
+           notes="rows of 4099 and 8195 elements: float16 / bfloat16 accumulation is caught"),
     OpSpec("act.sigmoid", A.sigmoid, _elementwise(-40, 40), grad_wrt=(0,), bench=B.unary(),
            textbook=TB.sigmoid),
     OpSpec("act.tanh", A.tanh, _elementwise(-20, 20), grad_wrt=(0,), bench=B.unary(),

@@ -25,6 +25,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from conformance import bench_cases as B
+from conformance import strategies as S
 from conformance.registry import Case, OpSpec, register
 from conformance.specs.conv import arrays, conv_flops
 from oracle import blocks as BL
@@ -55,7 +56,7 @@ def _bias_away(inp: np.ndarray, w: np.ndarray, signs: list[bool], stride: int = 
 
 
 def _signs(d: st.DrawFn, n: int) -> list[bool]:
-    return d(st.lists(st.booleans(), min_size=n, max_size=n))
+    return [bool(k) for k in d(S.integer_arrays((n,), 0, 1))]
 
 
 # --- residual block ----------------------------------------------------------------------
@@ -107,9 +108,7 @@ INCEPTION_NAMES = ("x", "w1", "b1", "w3r", "b3r", "w3", "b3", "w5r", "b5r", "w5"
 
 
 def _unique(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
-    size = math.prod(shape)
-    return st.permutations(UNIQUE_GRID).map(
-        lambda perm: UNIQUE_SCALE * np.array(perm[:size], dtype=np.float64).reshape(shape))
+    return S.distinct_from(tuple(UNIQUE_GRID), tuple(shape), UNIQUE_SCALE)
 
 
 def _inception(dtype: str) -> st.SearchStrategy[Case]:

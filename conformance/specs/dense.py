@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from conformance import bench_cases as B
 from conformance import strategies as S
@@ -50,8 +49,8 @@ def _dense(bias: bool):
 
 def _grid(shape: tuple[int, ...], lo: int, hi: int, step: float,
           odd: bool = False) -> st.SearchStrategy[np.ndarray]:
-    ks = st.integers(lo, hi).map(lambda k: 2 * k + 1) if odd else st.integers(lo, hi)
-    return hnp.arrays(np.int64, shape, elements=ks).map(lambda a: a * step)
+    ks = S.integer_arrays(tuple(shape), lo, hi)
+    return ks.map(lambda k: (2 * k + 1) * step) if odd else ks.map(lambda k: k * step)
 
 
 def _dense_relu(dtype: str) -> st.SearchStrategy[Case]:

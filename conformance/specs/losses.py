@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from conformance import bench_cases as B
 from conformance import strategies as S
@@ -119,7 +118,7 @@ def _shifted_logits(d: st.DrawFn, shape: tuple[int, ...], dtype: str) -> np.ndar
 
 
 def _labels(shape: tuple[int, ...], classes: int) -> st.SearchStrategy[np.ndarray]:
-    return hnp.arrays(np.int64, shape, elements=st.integers(0, classes - 1))
+    return S.integer_arrays(tuple(shape), 0, classes - 1)
 
 
 def _simplex_rows(raw: np.ndarray) -> np.ndarray:

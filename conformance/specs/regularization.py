@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from scipy import stats
 
 from adapters.base import Adapter
@@ -49,7 +48,7 @@ def _group_ids(d: st.DrawFn, shape: tuple[int, ...]) -> np.ndarray:
     """Per-axis groups (one per filter/row) or free ids in [-1, 3] (-1: in no group)."""
     if d(st.booleans()):
         return R.groups_along(shape, d(S.axis_of(len(shape))))
-    return d(hnp.arrays(np.int64, shape, elements=st.integers(-1, 3)))
+    return d(S.integer_arrays(tuple(shape), -1, 3))
 
 
 def _group(dtype: str) -> st.SearchStrategy[Case]:
@@ -95,8 +94,8 @@ def _prox_step(dtype: str) -> st.SearchStrategy[Case]:
     def draw(d: st.DrawFn) -> Case:
         shape = d(S.shapes(1, 3, 1, 6))
         j, lam_16 = d(st.integers(0, 2)), d(st.integers(0, 16))
-        k = d(hnp.arrays(np.int64, shape, elements=st.integers(-32, 32)))
-        m = d(hnp.arrays(np.int64, shape, elements=st.integers(-32, 32)))
+        k = d(S.integer_arrays(shape, -32, 32))
+        m = d(S.integer_arrays(shape, -32, 32))
         m = np.where(np.abs(k * 2**j - m) == lam_16, m + 1, m)
         return Case((k / 16.0, m / 16.0), {"lr": 2.0**-j, "lam": lam_16 / 16.0},
                     ("w", "grad"))

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from conformance.textbook import Alternatives, Summed, fma
 from oracle import autodiff as AD
 from oracle.activations import log_softmax
 
@@ -50,10 +51,30 @@ _FROM_OUTPUT = {
 }
 
 
+def contracted(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
+    """The product rules as compiled code may evaluate them: XLA on CPU contracts a product
+    feeding a sum into one fused multiply-add (LLVM's fp-contract), so JAX's
+    mul tangent x' y + x y' and div tangent x'/y + (-y' x) y^-2 (jax/_src/lax/lax.py, the
+    mul_p and div_p JVP rules) lose the rounding of one product. Where the terms cancel the
+    difference is all there is: x = 3, x' = 3, y = 1.5, y' = 1.5 gives an exact 0, the
+    oracle 0 and JAX 1.1e-16. Both contraction orders and the unfused sum are allowed."""
+    x, x_dot, y, y_dot = args
+    value = AD.dual_arith(*args, **kwargs).value
+    if kwargs["op"] == "mul":
+        forms = (x_dot * y + x * y_dot, fma(x_dot, y, x * y_dot), fma(x, y_dot, x_dot * y))
+    else:
+        first, inv2 = x_dot / y, 1 / (y * y)
+        forms = (first + (-y_dot * x) * inv2, fma(-y_dot * x, inv2, first))
+    return [value, Alternatives(forms)]
+
+
 def dual_arith(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
-    """torch's blend for maximum/minimum; the other ops' rules are the oracle's own."""
+    """torch's blend for maximum/minimum, the contracted product rules for mul and div
+    (when y has a tangent); the other ops' rules are the oracle's own."""
     if kwargs["op"] in ("maximum", "minimum"):
         return blend(mode, args, kwargs, outs, seeds)
+    if kwargs["op"] in ("mul", "div") and args[3] is not None:
+        return contracted(mode, args, kwargs, outs, seeds)
     return list(AD.dual_arith(*args, **kwargs))
 
 
@@ -96,13 +117,22 @@ def _mlp_forward(args: list, outs: list) -> tuple[Any, Any, Any]:
 def mlp_jvp(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
     """(loss, J u) of ``mlp_loss`` by the chain rule with the output-based rules:
     dh = (1 - h^2) (dx W1^T + x dW1^T + db1), dz = dh W2^T + h dW2^T + db2,
-    dy = dz - sum(exp(y) dz), d loss = -sum(t dy)."""
+    dy = dz - sum(exp(y) dz), d loss = -sum(t dy). The tangent is a sum whose terms cancel
+    (dz_c - sum(exp(y) dz) where a class dominates): it comes with its terms' magnitudes, the
+    same formula on |.|, since torch (seed 1, 51 ulp in float64) and JAX add them in another
+    order than NumPy and a lucky naive rounding says nothing about theirs."""
     x, w1, b1, w2, b2, t, dx, dw1, db1, dw2, db2 = args
     loss, h, y = _mlp_forward(args, outs)
     dh = (1 - h * h) * (_mm(dx, w1.T) + _mm(x, dw1.T) + db1)
     dz = _mm(dh, w2.T) + _mm(h, dw2.T) + db2
     dy = dz - np.sum(np.exp(y) * dz, axis=1, keepdims=True)
-    return [loss, -np.sum(t * dy, axis=1)]
+    a = [np.abs(np.asarray(v, np.float64)) for v in (x, w1, b1, w2, b2, t, dx, dw1, db1,
+                                                       dw2, db2, h, y)]
+    ax, aw1, ab1, aw2, ab2, at, adx, adw1, adb1, adw2, adb2, ah, ay = a
+    m_dh = np.abs(1 - ah * ah) * (adx @ aw1.T + ax @ adw1.T + adb1)
+    m_dz = m_dh @ aw2.T + ah @ adw2.T + adb2
+    m_dy = m_dz + np.sum(np.exp(-ay) * m_dz, axis=1, keepdims=True)  # exp(y) = exp(-|y|)
+    return [loss, Summed(-np.sum(t * dy, axis=1), np.sum(at * m_dy, axis=1))]
 
 
 def mlp_vjp(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:

@@ -34,10 +34,13 @@ def flip(x: Any, *, direction: str = "horizontal") -> Any:
     return x[..., ::-1] if direction == "horizontal" else x[..., ::-1, :]
 
 
-def random_flip(x: Any, flips: Any, *, direction: str = "horizontal") -> Any:
+def random_flip(x: Any, flips: Any, *, direction: str = "horizontal",
+                p: float | None = None) -> Any:
     """The random flip given its drawn decisions: image n is flipped where ``flips[n]`` is
-    true (a bool array of shape (N,)), returned unchanged otherwise. The decision law of the
-    frameworks (Bernoulli(p) per image) is checked statistically by the spec."""
+    true (a bool array of shape (N,)), returned unchanged otherwise. ``p`` names the law the
+    decisions were drawn from (Bernoulli(p) per image, the frameworks' RandomFlip): given the
+    decisions the output does not depend on it; the law is checked statistically by the
+    specs aug.flip/random*, which pass it as a keyword."""
     x = _canon.asarray(x)
     decide = np.asarray(flips, dtype=bool)
     if decide.shape != (np.shape(_canon.primal(x))[0],):

@@ -99,16 +99,44 @@ def kmax_pool(x: Any, *, k: int, axis: int = -1) -> Any:
     Ties: among equal values the lower index is taken first (JAX's and TF's top_k rule;
     torch.topk may pick others, docs/conventions/pooling.md §3.5). NaN ranks below every
     number (never picked while numbers remain; frameworks disagree on NaN). The gradient
-    flows to the kept entries. x any shape; the result has size k along ``axis``.
+    flows to the kept entries. x any shape and any real dtype (integers are ranked exactly,
+    unsigned ones too); the result has size k along ``axis``.
     """
+    if not _is_real(_canon.primal(x).dtype):
+        raise TypeError(f"k-max pooling ranks real numbers; got dtype {_canon.primal(x).dtype}")
     x = _canon.asarray(x)
+    values = _canon.primal(x)
     axis = _canon.normalize_axis(axis, x.ndim)
     if not 1 <= k <= x.shape[axis]:
         raise ValueError(f"k must be in [1, {x.shape[axis]}], got {k}")
-    # A stable sort of -x ranks larger values first and keeps equal values in index order.
-    order = np.argsort(-_canon.primal(x), axis=axis, kind="stable")
-    keep = np.sort(np.take(order, np.arange(k), axis=axis), axis=axis)
-    return np.take_along_axis(x, keep, axis=axis)
+    rows = np.moveaxis(values, axis, -1)
+    keep = np.empty(rows.shape[:-1] + (k,), dtype=np.int64)
+    for idx in np.ndindex(rows.shape[:-1]):
+        keep[idx] = _top_k_indices(rows[idx], k)
+    return np.take_along_axis(x, np.moveaxis(keep, -1, axis), axis=axis)
+
+
+def _is_real(dtype: np.dtype) -> bool:
+    """bool, integers and floats, ml_dtypes' bfloat16 included (its kind is 'V')."""
+    if dtype.kind in "biuf":
+        return True
+    if dtype.kind != "V" or dtype.names is not None:
+        return False
+    try:  # an extension float type (bfloat16, float8): ordered, with NaN
+        np.isnan(np.zeros(1, dtype))
+    except TypeError:
+        return False
+    return True
+
+
+def _top_k_indices(row: np.ndarray, k: int) -> list[int]:
+    """The indices of the k largest entries of one row, in index order. Ranked on the values
+    themselves (never on -x, which wraps around for unsigned integers): larger first, NaN
+    after every number, equal values by lower index (the -i in the key; reverse=True)."""
+    nan = np.isnan(row) if row.dtype.kind not in "biu" else np.zeros(row.shape, bool)
+    key = [(not nan[i], 0 if nan[i] else row[i].item(), -i) for i in range(row.size)]
+    ranked = sorted(range(row.size), key=key.__getitem__, reverse=True)
+    return sorted(ranked[:k])
 
 
 ORACLE: dict[str, Callable[..., Any]] = {

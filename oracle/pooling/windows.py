@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from oracle import _canon
+from oracle import _canon, _reference
 
 IntOrTuple = int | Sequence[int]
 
@@ -284,15 +284,23 @@ def l2_pool(
     mean=False: torch's LPPool with norm_type 2, y = sqrt(sum p^2) (no 1/n).
     Padding contributes zeros. No ceil_mode (torch's LPPool partial windows are inconsistent,
     docs/conventions/pooling.md §3.3). Not differentiable where a window is all zero (sqrt at
-    0: the dual tangent is inf/NaN there); specs avoid all-zero windows. Squares overflow for
-    abs(x) > ~1e154, as in every framework's composition.
+    0: the dual tangent is inf/NaN there); specs avoid all-zero windows. The float64 reference
+    scales each window by a power of two before squaring (no overflow above 1e154 or
+    underflow below 1e-154); other dtypes square directly, as every framework's composition.
     """
     x = _canon.asarray(x)
     win = pool_windows(x, kernel=kernel, stride=stride, padding=padding)
-    total = _masked_window_sum(win.values * win.values, win.valid)
+    values, top = win.values, None
+    if _reference.reference():
+        # Scaled by a power of two before squaring: compensates the squares' overflow
+        # (|x| > 1e154) and underflow (|x| < 1e-154); the scaling itself is exact.
+        top = np.max(np.where(win.valid, np.abs(_canon.primal(values)), 0.0), axis=-1)
+        values = _reference.scale_down(values, top[..., None])
+    total = _masked_window_sum(values * values, win.valid)
     if mean:
         total = total / _divisor(win, count_include_pad)
-    return np.sqrt(total)
+    root = np.sqrt(total)
+    return root if top is None else _reference.scale_up(root, top)
 
 
 def _flatten_spatial(x: Any) -> Any:

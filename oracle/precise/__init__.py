@@ -13,11 +13,38 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from oracle.precise import attention, augmentation, graph, optimizers, rnn, schedules
+from oracle.precise import (
+    activations,
+    architectures,
+    attention,
+    augmentation,
+    autodiff,
+    blocks,
+    conv,
+    dense,
+    graph,
+    losses,
+    normalization,
+    optimizers,
+    pooling,
+    regularization,
+    rnn,
+    schedules,
+)
 
 PreciseFn = Callable[..., Any]
 
 _FAMILIES: tuple[Mapping[str, PreciseFn], ...] = (
+    activations.PRECISE,
+    losses.PRECISE,
+    dense.PRECISE,
+    normalization.PRECISE,
+    pooling.PRECISE,
+    regularization.PRECISE,
+    conv.PRECISE,
+    blocks.PRECISE,
+    architectures.PRECISE,
+    autodiff.PRECISE,
     augmentation.PRECISE,
     attention.PRECISE,
     optimizers.PRECISE,

@@ -15,9 +15,10 @@ from conformance.registry import Case
 
 # Fixed image shapes (N, C, H, W): at most 64 elements where the full Jacobian is checked
 # (one dual pass per element: the cost of a vjp check grows with it), one larger shape
-# checked through <g, u> = <v, J u> only.
-IMAGES = ((1, 1, 3, 4), (2, 3, 2, 3), (1, 2, 4, 5), (2, 3, 5, 4))
-RGB = ((1, 3, 2, 2), (2, 3, 2, 3), (1, 3, 3, 4), (2, 3, 5, 4))
+# checked through <g, u> = <v, J u> only. Three per menu: JAX compiles per shape, dtype and
+# mode, most of the family's JAX time (a fourth shape cost ~10% of the run).
+IMAGES = ((1, 1, 3, 4), (2, 3, 2, 3), (2, 3, 5, 4))
+RGB = ((1, 3, 2, 2), (2, 3, 2, 3), (2, 3, 5, 4))
 # Benchmarks: RGB batches of 224x224 (one image and 16) and 1024x1024 (4 images).
 BENCH_IMAGES = {"small": (1, 3, 224, 224), "medium": (16, 3, 224, 224),
                 "large": (4, 3, 1024, 1024)}

@@ -22,6 +22,7 @@ from conformance.specs.augmentation._common import (
     images,
     rgb_pixels,
 )
+from conformance.textbook import augmentation as TB
 from oracle import augmentation as A
 
 CLIP_GAP = 2.0**-6
@@ -102,25 +103,6 @@ def _eigen(dtype: str) -> st.SearchStrategy[Case]:
     return draw().filter(lambda c: _separated(c.args[0]))
 
 
-def _eigen_textbook(mode, args, kwargs, outs, seeds):
-    """A second naive evaluation of the eigen step in the tested dtype, summing in another
-    order: the channel means and the covariance accumulated sequentially (np.cumsum) where
-    the oracle's run uses NumPy's pairwise sums and a matrix product. An eigenvector's
-    rounding error follows the covariance's, which is a cancelling sum when the pixels
-    spread little around their mean: there two independent roundings of equal size (the
-    kernel's and one naive run) can differ by more than C, and the larger naive error
-    counts (seen: torch float32, one eigenvector entry 1.14 x the single-run bound)."""
-    data = args[0]
-    pixels = np.moveaxis(data, 1, -1).reshape(-1, 3)
-    count = pixels.dtype.type(pixels.shape[0])
-    dev = pixels - np.cumsum(pixels, axis=0)[-1] / count
-    cov = np.cumsum(dev[:, :, None] * dev[:, None, :], axis=0)[-1] / (count - 1)
-    vals, vecs = np.linalg.eigh(cov)
-    vals, vecs = vals[::-1], vecs[:, ::-1]
-    lead = vecs[np.argmax(np.abs(vecs), axis=0), np.arange(3)]
-    return [vals, vecs * np.where(lead < 0, -1, 1).astype(vecs.dtype)]
-
-
 def _noise(dtype: str) -> st.SearchStrategy[Case]:
     @st.composite
     def draw(d: st.DrawFn) -> Case:
@@ -199,7 +181,7 @@ register(
     OpSpec("aug.pca_jitter", A.pca_lighting, _pca, grad_wrt=(0, 1, 2, 3), bench=_bench_pca(),
            notes="eigenpairs given (the data set's); see aug.pca_jitter/eigen"),
     OpSpec("aug.pca_jitter/eigen", A.rgb_eigenpairs, _eigen, dtypes=("float64", "float32"),
-           textbook=_eigen_textbook,
+           textbook=TB.eigenpairs,
            notes="RGB covariance and its eigenpairs (descending, largest entry positive); "
                  "float64/float32 only: no eigh in half precision (NumPy, torch, TF, JAX)"),
     OpSpec("aug.gaussian_noise", A.gaussian_noise, _noise, grad_wrt=(0, 1),

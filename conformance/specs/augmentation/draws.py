@@ -320,14 +320,10 @@ def _noise_check(adapter: Adapter, spec: OpSpec, case: Case, dtype: str,
                                       sigma * 5 / math.sqrt(z.size))])
 
 
-def _random_flip_oracle(x, flips, *, direction, p):
-    return A.random_flip(x, flips, direction=direction)
-
-
 register(
-    OpSpec("aug.flip/random", _random_flip_oracle, _flip_inputs((0.5,)), dtypes=("float32",),
+    OpSpec("aug.flip/random", A.random_flip, _flip_inputs((0.5,)), dtypes=("float32",),
            check=_flip_check, notes="p = 1/2, the only probability of TF's and Keras' flips"),
-    OpSpec("aug.flip/random_p", _random_flip_oracle, _flip_inputs(FLIP_PS), dtypes=("float32",),
+    OpSpec("aug.flip/random_p", A.random_flip, _flip_inputs(FLIP_PS), dtypes=("float32",),
            check=_flip_check, notes="p drawn in {1/8, ..., 7/8}"),
     OpSpec("aug.crop/random", A.crop, _crop_inputs, dtypes=("float32",), check=_crop_check,
            notes="fixed crop size at a uniform offset"),

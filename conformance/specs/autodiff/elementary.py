@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from conformance import bench_cases as B
 from conformance import strategies as S
@@ -170,8 +169,7 @@ def _reduce(dtype: str) -> st.SearchStrategy[Case]:
     @st.composite
     def draw(d: st.DrawFn) -> Case:
         fn, shape = d(st.sampled_from(("max", "min"))), d(ROWS)
-        k = d(hnp.arrays(np.int64, shape, elements=st.integers(-GRID_MAX, GRID_MAX),
-                         unique=True))
+        k = d(S.integer_arrays(shape, -GRID_MAX, GRID_MAX, unique=True))
         return _pair(k / GRID, d(S.arrays(shape, -TANGENT, TANGENT)), fn=fn)
 
     return draw()

@@ -9,11 +9,8 @@ checks the picks statistically at the suite's false-alarm rate (``conformance.st
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from scipy import stats
 
 from adapters.base import Adapter
@@ -54,9 +51,7 @@ def _positive(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 
 
 def _distinct_positive(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
-    size = math.prod(shape)
-    return st.permutations(STOCHASTIC_GRID).map(
-        lambda perm: np.array(perm[:size], dtype=np.float64).reshape(shape) / 32)
+    return S.distinct_from(tuple(STOCHASTIC_GRID), tuple(shape), 1 / 32)
 
 
 def _stochastic_check(adapter: Adapter, spec: OpSpec, case: Case, dtype: str,
@@ -103,8 +98,7 @@ def _unpool(dtype: str) -> st.SearchStrategy[Case]:
     def draw(d: st.DrawFn) -> Case:
         shape, geometry = d(st.sampled_from(UNPOOL_MENU))
         win = P.pool_windows(np.zeros(shape), **geometry)
-        choice = d(hnp.arrays(np.int64, shape[:2] + win.out_shape,
-                              elements=st.integers(0, 2**20)))
+        choice = d(S.integer_arrays(tuple(shape[:2]) + tuple(win.out_shape), 0, 2**20))
         valid = win.valid.reshape(-1, win.valid.shape[-1])
         flat = win.flat_index.reshape(valid.shape)
         per_window = [flat[w][valid[w]] for w in range(valid.shape[0])]

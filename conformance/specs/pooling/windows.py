@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from conformance import bench_cases as B
 from conformance import strategies as S
@@ -36,7 +35,7 @@ Scenario = tuple[tuple[int, ...], dict[str, Any]]
 UNIQUE_GRID = range(-128, 129)
 UNIQUE_SCALE = 2.0**-4
 # Values with many ties (small integers) for the tie-rule specs.
-TIED = st.sampled_from([0.0, 1.0, 2.0])
+TIED = (0.0, 1.0, 2.0)
 # L2 pooling is not differentiable where a window is all zero: keep |x| >= this.
 NONZERO_GAP = 2.0**-4
 
@@ -106,17 +105,21 @@ def _valid(shape: tuple[int, ...], geometry: dict[str, Any]) -> bool:
 
 def unique_values(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     """Distinct grid values (no ties, in every dtype), at most len(UNIQUE_GRID) of them."""
-    size = math.prod(shape)
-    return st.permutations(UNIQUE_GRID).map(
-        lambda perm: UNIQUE_SCALE * np.array(perm[:size], dtype=np.float64).reshape(shape))
+    return S.distinct_from(tuple(UNIQUE_GRID), tuple(shape), UNIQUE_SCALE)
 
 
 def tied_values(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
-    return hnp.arrays(np.float64, shape, elements=TIED)
+    return S.picked(TIED, tuple(shape))
 
 
 def free_values(lo: float, hi: float):
     return lambda shape: S.arrays(shape, lo, hi)
+
+
+def special_values(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Values in [-4, 4] with NaN, +-inf and -0.0 among them (at least one NaN): the oracle
+    propagates a NaN in a window (the first NaN wins), as torch and JAX do."""
+    return S.arrays(shape, -4.0, 4.0, special=True)
 
 
 def nonzero_values(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
@@ -203,6 +206,11 @@ register(
            grad_wrt=(0,), notes="ties: the gradient goes to the first maximum"),
     OpSpec("pool.min", P.min_pool, scenario_inputs(MENUS[2], unique_values, MAX_KEYS),
            grad_wrt=(0,), bench=bench(2, MAX_KEYS)),
+    # IEEE special values (issue 17): values only (no derivative at NaN or inf).
+    OpSpec("pool.max/special", P.max_pool, scenario_inputs(MENUS[2], special_values, MAX_KEYS),
+           notes="NaN, +-inf, -0.0 in the windows: a NaN propagates"),
+    OpSpec("pool.min/special", P.min_pool, scenario_inputs(MENUS[2], special_values, MAX_KEYS),
+           notes="NaN, +-inf, -0.0 in the windows: a NaN propagates"),
     *(OpSpec(f"pool.avg/{r}d", P.avg_pool,
              scenario_inputs(MENUS[r], free_values(-4.0, 4.0), AVG_KEYS, CIP),
              grad_wrt=(0,), bench=bench(r, AVG_KEYS, count_include_pad=True))
