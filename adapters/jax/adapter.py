@@ -134,7 +134,6 @@ class JaxCore(Adapter):
         except TypeError:
             key = None  # an unhashable hyper-parameter: this call runs eagerly
         plan = cache.get(key, "dynamic") if mode in self.JIT_MODES and key else "eager"
-        errors = _trace_errors()
         while True:
             if plan == "eager":
                 self.last_path = "eager"
@@ -150,7 +149,12 @@ class JaxCore(Adapter):
                     out = jitted({}, natives, extras)
                 self.last_path = "jit" if plan == "dynamic" else "jit (floats static)"
                 break
-            except errors:
+            except Exception:  # noqa: BLE001
+                # Not only jax.errors' tracer errors: a mapping may hash a float (a cache
+                # key) or hit a primitive that cannot linearize with traced parameters
+                # (lax.reduce_window in norm.lrn). The next plan runs the same function more
+                # concretely; an error it raises eagerly too is the mapping's own, and
+                # surfaces there.
                 plan = cache[key] = "static" if plan == "dynamic" else "eager"
         return [self.to_numpy(o) for o in outputs_list(out)]
 
@@ -192,13 +196,6 @@ class JaxCore(Adapter):
 # Tracing a mapping fails with one of these when it uses a traced value as a Python one
 # (an ``if`` on a float hyper-parameter, ``int()`` of an array): such a mapping runs with its
 # float hyper-parameters static, or, failing that, eagerly.
-def _trace_errors() -> tuple[type[BaseException], ...]:
-    e = jax.errors
-    return (e.ConcretizationTypeError, e.TracerArrayConversionError,
-            e.TracerIntegerConversionError, e.TracerBoolConversionError,
-            e.NonConcreteBooleanIndexError, e.UnexpectedTracerError)
-
-
 def _split(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(static, dynamic) keyword hyper-parameters: floats are traced (one compile serves
     every value hypothesis draws), everything else is part of the compiled function."""

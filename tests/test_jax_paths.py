@@ -1,0 +1,46 @@
+"""JAX's reverse and forward mode run under jax.jit with float hyper-parameters traced; a
+mapping that cannot trace them (it hashes a float, or branches on it) falls back to the
+floats compiled in, then to eager, and gives the same values; the record names the path."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax")
+
+from adapters.base import implements  # noqa: E402
+from adapters.jax import JaxAdapter  # noqa: E402
+from adapters.jax._lazy import jnp  # noqa: E402
+
+
+class Paths(JaxAdapter):
+    """act.leaky_relu three ways: traceable, hashing its slope, branching on it."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+
+    @implements("act.leaky_relu")
+    def leaky(self, x, *, negative_slope):
+        if self.how == "hash":
+            slope = {negative_slope: negative_slope}[negative_slope]
+        elif self.how == "branch":
+            slope = negative_slope if negative_slope > 0 else 0.0
+        else:
+            slope = negative_slope
+        return jnp.where(x > 0, x, slope * x)
+
+
+X = np.array([-2.0, -0.5, 1.5])
+
+
+@pytest.mark.parametrize(("how", "path"), [("plain", "jit"), ("hash", "jit (floats static)"),
+                                           ("branch", "jit (floats static)")])
+def test_each_mapping_takes_the_most_compiled_path_it_can(how, path):
+    adapter = Paths(how)
+    adapter.setup()
+    kwargs = {"negative_slope": 0.25}
+    (grad,) = adapter.run_vjp("act.leaky_relu", [X], kwargs, [0], [np.ones(3)], "float64")
+    assert adapter.last_path == path
+    np.testing.assert_array_equal(grad, [0.25, 0.25, 1.0])
+    (tan,) = adapter.run_jvp("act.leaky_relu", [X], kwargs, [0], [np.ones(3)], "float64")
+    np.testing.assert_array_equal(tan, [0.25, 0.25, 1.0])
