@@ -42,6 +42,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from conformance import bench_cases as B
+from conformance.checks import FORWARD_TEXTBOOK
 from conformance.registry import Case, OpSpec, Override, register
 from conformance.specs.graph import _graphs as GS
 from conformance.textbook import graph as TB
@@ -233,7 +234,7 @@ register(
            grad_wrt=(1,), textbook=TB.normalized_laplacian,
            notes="I - D^-1/2 A D^-1/2 and I - D^-1 A, isolated nodes 1 (PyG) or 0 (SciPy)"),
     OpSpec("graph.dirichlet_energy", GR.dirichlet_energy, _energy_inputs, grad_wrt=(0, 2),
-           textbook=TB.dirichlet_energy,
+           textbook=TB.dirichlet_energy, tags=frozenset({FORWARD_TEXTBOOK}),
            notes="pairwise and quadratic forms, smooth signals included"),
     OpSpec("graph.fourier/distinct", GR.fourier_invariants, _spectral(False),
            dtypes=SPECTRAL_DTYPES, grad_wrt=(0, 2), overrides=(EIGEN_OVERRIDE,),
