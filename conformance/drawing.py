@@ -1,13 +1,15 @@
-"""Array values by regime: hypothesis draws the shape, the *regime* of the values and a seed;
-NumPy fills the bulk. Drawing element by element through hypothesis cost most of a run's
-time (``python -m reports timing``); a regime keeps the hard input classes it drew (the
-interval's ends, zeros, ties, tiny magnitudes, wide dynamic ranges, simple numbers) as
-explicit, named choices, and a failing example still shrinks (to the simplest regime, seed
-and shape that fail) and replays from the run seed.
+"""Array values by regime: hypothesis draws the shape and one key naming the *regime* of the
+values and a seed (``conformance.strategies``); NumPy fills the bulk. Drawing element by
+element through hypothesis cost most of a run's time (``python -m reports timing``); a
+regime keeps the hard input classes it drew (the interval's ends, zeros, ties, tiny
+magnitudes, wide dynamic ranges, simple numbers) as explicit, named choices, and a failing
+example still shrinks (to the smallest key, shape and seed that fail) and replays from the
+run seed.
 
 Regimes (``REGIMES``; hypothesis shrinks towards the first):
 
-- ``simple``: multiples of a round step (halves, or eighths of a narrow interval),
+- ``simple``: multiples of a power-of-two step (1/2, or at most an eighth of a narrow
+  interval): exact in every dtype,
 - ``uniform``: uniform in [lo, hi],
 - ``edges``: uniform, a third of the elements replaced by lo, hi, 0, or their neighbours,
 - ``ties``: one to three distinct values, repeated (max-pool ties, constant groups),

@@ -52,7 +52,10 @@ def test_an_interrupted_job_still_reports_the_run_it_cut_off(tmp_path):
          "--jobs", "1", "-o", str(out), "--results-root", str(results), "--seed", "4",
          "--ops", "act.*"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
+        # A shell's background job inherits SIGINT ignored, and Python keeps it so: restore
+        # the default, as a terminal's foreground job has it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while not any(p.stat().st_size for p in results.glob("*/checks-*.jsonl")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
