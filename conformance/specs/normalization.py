@@ -291,7 +291,7 @@ register(
              _weight_norm(where), grad_wrt=(0, 1), textbook=D.weight_norm)
       for where in ("outer", "inner", "whole")],
     OpSpec("norm.cosine_norm", N.cosine_norm, _cosine_norm, grad_wrt=(0, 1),
-           textbook=D.cosine),
+           textbook=D.cosine, tags=frozenset({FORWARD_TEXTBOOK})),
     OpSpec("norm.standardize", N.standardize, _standardize, grad_wrt=(0,),
            textbook=D.standardize, tags=frozenset({FORWARD_TEXTBOOK})),
     OpSpec("norm.lrn/nchw", N.lrn, _lrn([1, 3, 5, 7], 4), grad_wrt=(0,),
