@@ -1,6 +1,8 @@
 """JAX's reverse and forward mode run under jax.jit with float hyper-parameters traced; a
 mapping that cannot trace them (it hashes a float, or branches on it) falls back to the
-floats compiled in, then to eager, and gives the same values; the record names the path."""
+floats compiled in, one that needs concrete arrays to eager, and gives the same values; the
+record names the path. A function the framework refuses to compile is its failure under jit
+and is not hidden by running it eagerly."""
 
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ pytest.importorskip("jax")
 
 from adapters.base import implements  # noqa: E402
 from adapters.jax import JaxAdapter  # noqa: E402
-from adapters.jax._lazy import jnp  # noqa: E402
+from adapters.jax._lazy import jax, jnp  # noqa: E402
 
 
 class Paths(JaxAdapter):
@@ -21,6 +23,10 @@ class Paths(JaxAdapter):
 
     @implements("act.leaky_relu")
     def leaky(self, x, *, negative_slope):
+        if self.how == "concrete" and bool(jnp.any(x > 100)):  # a branch on the values
+            return x
+        if self.how == "rejected" and isinstance(x, jax.core.Tracer):
+            raise ValueError("The precision 'F16_F16_F32' is not supported on CPU")
         if self.how == "hash":
             slope = {negative_slope: negative_slope}[negative_slope]
         elif self.how == "branch":
@@ -34,7 +40,8 @@ X = np.array([-2.0, -0.5, 1.5])
 
 
 @pytest.mark.parametrize(("how", "path"), [("plain", "jit"), ("hash", "jit (floats static)"),
-                                           ("branch", "jit (floats static)")])
+                                           ("branch", "jit (floats static)"),
+                                           ("concrete", "eager")])
 def test_each_mapping_takes_the_most_compiled_path_it_can(how, path):
     adapter = Paths(how)
     adapter.setup()
@@ -44,3 +51,13 @@ def test_each_mapping_takes_the_most_compiled_path_it_can(how, path):
     np.testing.assert_array_equal(grad, [0.25, 0.25, 1.0])
     (tan,) = adapter.run_jvp("act.leaky_relu", [X], kwargs, [0], [np.ones(3)], "float64")
     np.testing.assert_array_equal(tan, [0.25, 0.25, 1.0])
+
+
+def test_a_function_the_framework_refuses_to_compile_fails_under_jit():
+    adapter = Paths("rejected")
+    adapter.setup()
+    with pytest.raises(ValueError, match="F16_F16_F32"):
+        adapter.run_vjp("act.leaky_relu", [X], {"negative_slope": 0.25}, [0], [np.ones(3)],
+                        "float64")
+    (value,) = adapter.run_forward("act.leaky_relu", [X], {"negative_slope": 0.25}, "float64")
+    np.testing.assert_array_equal(value, [-0.5, -0.125, 1.5])  # eagerly it works

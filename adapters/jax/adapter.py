@@ -149,12 +149,16 @@ class JaxCore(Adapter):
                     out = jitted({}, natives, extras)
                 self.last_path = "jit" if plan == "dynamic" else "jit (floats static)"
                 break
-            except Exception:  # noqa: BLE001
-                # Not only jax.errors' tracer errors: a mapping may hash a float (a cache
-                # key) or hit a primitive that cannot linearize with traced parameters
-                # (lax.reduce_window in norm.lrn). The next plan runs the same function more
-                # concretely; an error it raises eagerly too is the mapping's own, and
-                # surfaces there.
+            except Exception as err:  # noqa: BLE001
+                # With the floats traced, not only jax.errors' tracer errors: a mapping may
+                # hash a float (a cache key) or hit a primitive that cannot linearize with
+                # traced parameters (lax.reduce_window in norm.lrn); the next plan compiles
+                # them in. Only a mapping that cannot be traced at all runs eagerly: a
+                # compiled function the framework rejects (XLA:CPU refusing float16
+                # dot_general with F16_F16_F32 precision in jax.nn.dot_product_attention)
+                # is the framework's failure under jit, and surfaces.
+                if plan == "static" and not isinstance(err, _untraceable()):
+                    raise
                 plan = cache[key] = "static" if plan == "dynamic" else "eager"
         return [self.to_numpy(o) for o in outputs_list(out)]
 
@@ -270,3 +274,12 @@ def _partial(fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int]) ->
         return tuple(out) if isinstance(out, list) else out
 
     return f
+
+
+def _untraceable() -> tuple[type[Exception], ...]:
+    """The errors of a mapping that needs concrete values (Python control flow on an array,
+    a conversion to NumPy): it can only run eagerly."""
+    e = jax.errors
+    return (e.ConcretizationTypeError, e.TracerArrayConversionError,
+            e.TracerIntegerConversionError, e.TracerBoolConversionError,
+            e.NonConcreteBooleanIndexError, e.UnexpectedTracerError)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from adapters.base import implements
 from adapters.jax._lazy import jax, jnp, lax
 
@@ -110,9 +112,11 @@ class NormalizationOps:
     @implements("norm.lrn", composed=True)
     def lrn(self, x: Any, *, size: int, alpha: float, beta: float, k: float) -> Any:
         """Window sums of squares over the channel axis with lax.reduce_window, zero padded
-        by (size // 2, (size - 1) // 2) as torch does."""
+        by (size // 2, (size - 1) // 2) as torch does. The init value is a concrete NumPy
+        zero: lax only recognises a differentiable window sum from a concrete init (a traced
+        one, jnp.zeros under jit, makes the generic reduce_window, which cannot linearize)."""
         window = (1, size) + (1,) * (x.ndim - 2)
         padding = ((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (x.ndim - 2)
-        sums = lax.reduce_window(x * x, jnp.zeros((), x.dtype), lax.add, window,
+        sums = lax.reduce_window(x * x, np.zeros((), x.dtype), lax.add, window,
                                  (1,) * x.ndim, padding)
         return x / (k + (alpha / size) * sums) ** beta
