@@ -29,6 +29,11 @@ Where the weights are an output (``attn.multi_head``, ``attn.additive_score/atte
 the saved weights are that output itself; the additive scores' saved tanh outputs move one
 ulp up and down with the variants too.
 
+In forward mode the same difference, ds - <p, ds>, is a sum whose terms cancel where a row
+saturates, and kernels add it in their own order (a few ulps of |ds|, more than one ulp of
+D): the JVP outputs are ``Summed``, with the magnitudes of their terms
+(``Core.jvp_magnitude``), so the bound's floor scales with |ds|, not with the survivor.
+
 Each spec's hook is built for its ``grad_wrt`` (it returns one gradient per differentiated
 argument, in that order, for "vjp", and the output tangents for "jvp").
 """
@@ -40,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from conformance.textbook import Summed
 from oracle import _canon
 from oracle import attention as A
 
@@ -116,6 +122,34 @@ class Core:
         return _mm(dp, self.v) + _mm(p, tv), dp
 
 
+    def jvp_magnitude(self, tq: Any, tk: Any, tv: Any, tb: Any = None) -> tuple[Any, Any]:
+        """The sums of the magnitudes of the terms of ``jvp``'s outputs (float64): the
+        formula on |inputs| with its one difference, ds - <p, ds>, made a sum. Where a row
+        saturates (p ~ 1, large score tangents) that difference cancels and a kernel's row
+        sum, in its own order, rounds to a few ulps of |ds| (XLA's, torch's): the bound's
+        floor scales with these magnitudes (``Summed``), not with the surviving value."""
+        q, k, v, p = (_abs(a) for a in (self.q, self.k, self.v, self.p))
+        scale = np.abs(np.float64(self.scale))
+        ds = scale * (_t_mm(_abs(tq), k) + _t_mm(q, _abs(tk)))
+        if tb is not None:
+            ds = ds + _abs(tb)
+        dp = p * (ds + np.sum(p * ds, axis=-1, keepdims=True))
+        return np.matmul(dp, v) + np.matmul(p, _abs(tv)), dp
+
+
+def _abs(a: Any) -> np.ndarray:
+    return np.abs(np.asarray(a, np.float64))
+
+
+def _t_mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.matmul(a, _t(b))
+
+
+def _proj_magnitude(t: Any, x: Any, w: Any, tw: Any, tb: Any = 0.0) -> np.ndarray:
+    """Magnitudes of the terms of the tangent t W^T + x tW^T (+ tb) of a projection."""
+    return _t_mm(_abs(t), _abs(w)) + _t_mm(_abs(x), _abs(tw)) + _abs(tb)
+
+
 def _scale(s: float | None, depth: int, dtype: Any) -> Any:
     return np.asarray(1.0 / np.sqrt(depth) if s is None else s, dtype=dtype)
 
@@ -141,8 +175,9 @@ def sdpa(wrt: Sequence[int]) -> Hook:
         core = Core(q, k, v, p, _scale(kwargs.get("scale"), q.shape[-1], q.dtype), step)
         if mode == "jvp":
             t = dict(zip(wrt, seeds))
-            return [core.jvp(_or_zeros(t.get(0), q), _or_zeros(t.get(1), k),
-                             _or_zeros(t.get(2), v), t.get(4))[0]]
+            tans = (_or_zeros(t.get(0), q), _or_zeros(t.get(1), k), _or_zeros(t.get(2), v),
+                    t.get(4))
+            return [Summed(core.jvp(*tans)[0], core.jvp_magnitude(*tans)[0])]
         dq, dk, dv, ds = core.vjp(seeds[0])
         grads = {0: dq, 1: dk, 2: dv}
         if 4 in wrt:
@@ -175,7 +210,9 @@ def self_attention(mode: str, args: list, kwargs: dict, outs: list, seeds: list)
         tx, tq_w, tk_w, tv_w = seeds
         tq, tk = _mm(tx, w_q.T) + _mm(x, tq_w.T), _mm(tx, w_k.T) + _mm(x, tk_w.T)
         tv = _mm(tx, w_v.T) + _mm(x, tv_w.T)
-        return [core.jvp(tq, tk, tv)[0]]
+        mags = (_proj_magnitude(tx, x, w, tw) for w, tw in ((w_q, tq_w), (w_k, tk_w),
+                                                             (w_v, tv_w)))
+        return [Summed(core.jvp(tq, tk, tv)[0], core.jvp_magnitude(*mags)[0])]
     dq, dk, dv, _ = core.vjp(seeds[0])
     (dxq, dwq), (dxk, dwk), (dxv, dwv) = (_project_vjp(x, w, dy) for w, dy in
                                           ((w_q, dq), (w_k, dk), (w_v, dv)))
@@ -229,8 +266,13 @@ def additive_attention(mode: str, args: list, kwargs: dict, outs: list, seeds: l
     p = outs[1]  # the weights, saved (and moved one ulp by the caller's variants)
     if mode == "jvp":
         tq, tk, tval, twq, twk, tva = seeds
-        dp = _softmax_back(p, _additive_jvp(inner, [tq, tk, twq, twk, tva], t), step)
-        return [_mm(dp, value) + _mm(p, tval), dp]
+        dscore = _additive_jvp(inner, [tq, tk, twq, twk, tva], t)
+        dp = _softmax_back(p, dscore, step)
+        ap = _abs(p)  # the softmax's difference cancels where a row saturates (Core)
+        dp_mag = ap * (_abs(dscore) + np.sum(ap * _abs(dscore), axis=-1, keepdims=True))
+        return [Summed(_mm(dp, value) + _mm(p, tval),
+                       np.matmul(dp_mag, _abs(value)) + np.matmul(ap, _abs(tval))),
+                Summed(dp, dp_mag)]
     do, dw = seeds
     dval = _mm(_t(p), do)
     dscore = _softmax_back(p, _mm(do, _t(value)) + dw, step)
@@ -269,7 +311,16 @@ def multi_head(wrt: Sequence[int], weights: bool) -> Hook:
                   for i, (x, w) in enumerate(((query, w_q), (key, w_k), (value, w_v)))]
             do, dp = core.jvp(*(_heads(y, heads) for y in tp))
             tout = _mm(_merge(do), w_o.T) + _mm(concat, tan[6].T) + tan[10]
-            return [tout, np.mean(dp, axis=1) if average else dp] if weights else [tout]
+            mags = (_heads(_proj_magnitude(tan[i], x, w, tan[i + 3], tan[i + 7]), heads)
+                    for i, (x, w) in enumerate(((query, w_q), (key, w_k), (value, w_v))))
+            do_m, dp_m = core.jvp_magnitude(*mags)
+            tout_m = _t_mm(_merge(do_m), _abs(w_o)) + _t_mm(_abs(concat), _abs(tan[6])) + \
+                _abs(tan[10])
+            tout = Summed(tout, tout_m)
+            if not weights:
+                return [tout]
+            return [tout, Summed(np.mean(dp, axis=1), np.mean(dp_m, axis=1)) if average
+                    else Summed(dp, dp_m)]
         dout = seeds[0]
         dp_extra = None
         if weights:
