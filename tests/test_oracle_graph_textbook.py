@@ -1,4 +1,4 @@
-"""The graph family's textbook derivative formulas (conformance/textbook/graph.py) against
+"""The graph family's textbook derivative formulas (conformance/textbook/graph/) against
 the oracle's exact derivatives in float64, on cases drawn by the conformance specs: a
 textbook formula is the kernels' algorithm, so in float64 it must agree with the duals to
 rounding. Without this, a wrong textbook formula would widen the naive bound unseen."""
@@ -33,7 +33,8 @@ def _err(got, exact) -> float:
 def test_the_textbook_specs_are_the_ones_expected():
     assert set(WITH_TEXTBOOK) >= {"graph.residual_dense", "graph.residual_dense/dense",
                                   "graph.gat", "graph.diffusion/dcnn", "graph.diffusion/dgc",
-                                  "graph.normalized_laplacian", "graph.dirichlet_energy"}
+                                  "graph.normalized_laplacian", "graph.dirichlet_energy",
+                                  "graph.edge_conv"}
 
 
 @pytest.mark.parametrize("spec_id", WITH_TEXTBOOK)

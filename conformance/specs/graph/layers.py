@@ -34,6 +34,7 @@ from conformance.registry import Case, OpSpec, register
 from conformance.specs.graph import _graphs as GS
 from conformance.specs.graph._bench import bench_gat, bench_gcn, bench_sage, by_edges, mp_flops
 from conformance.textbook import graph as TB
+from conformance.textbook.graph import deep as TBD
 from oracle import graph as GR
 
 LAYER_SHAPES = GS.SHAPES
@@ -367,6 +368,7 @@ register(
     OpSpec("graph.readout/max", GR.readout, _readout_inputs(("max",)), grad_wrt=(0,),
            notes="max per graph (distinct values, 0 among them); empty graphs read 0"),
     OpSpec("graph.edge_conv", GR.edge_conv, _edge_conv_inputs(False), grad_wrt=(0, 2, 3),
+           textbook=TBD.edge_conv,
            notes="k-NN of integer positions (ties by index), dilation 1-2, self loops drawn"),
     OpSpec("graph.edge_conv/dynamic", GR.edge_conv, _edge_conv_inputs(True),
            notes="k-NN of the features themselves (DynamicEdgeConv); no derivative of the "
