@@ -167,9 +167,13 @@ def _identity(spec: OpSpec, args: list[Any], kwargs: dict[str, Any], wrt: list[i
     # with the sum of its terms' magnitudes, on both sides (a scalar output has one term on
     # the v side, J u, whose own summands are the g side's). The backend's g may enter the
     # scale: an error of g that inflates sum |g_i u_i| adds far more to |<g,u> - <v,Ju>|.
+    # Where the textbook gives (J u)_j as a sum (``Summed``), |v_j| times its terms'
+    # magnitudes are the terms of <v, J u>.
+    summed = [sum(float(np.sum(np.abs(c) * t.magnitude)) for c, t in zip(cts, book)
+                  if t.magnitude is not None)] if book else []
     terms = max(sum(float(np.sum(np.abs(c * t))) for c, t in zip(cts, exact_t)),
                 sum(float(np.sum(np.abs(g.astype(np.float64) * u.astype(np.float64))))
-                    for g, u in zip(grads, us)))
+                    for g, u in zip(grads, us)), *summed)
     return _compare("<g,u>=<v,Ju>", got, exact, naive, dtype, factor, book_s, scale=terms)
 
 
