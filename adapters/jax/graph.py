@@ -172,7 +172,7 @@ def knn_edges(points: Any, k: int, dilation: int, self_loops: bool) -> Any:
 
 
 class GraphOps:
-    @implements("graph.laplacian", composed=True, native=".at[].add")
+    @implements("graph.laplacian", composed=True, native="jax.Array.at[].add")
     @_jitted
     def graph_laplacian(self, edge_index: Any, edge_weight: Any, *, num_nodes: int) -> Any:
         return _laplacian(edge_index, edge_weight, num_nodes, None)
@@ -231,7 +231,7 @@ class GraphOps:
         y = u @ (_response(lam, kernel, t)[:, None] * (u.T @ xc))
         return y[:, 0] if x.ndim == 1 else y
 
-    @implements("graph.chebyshev", composed=True, native=".at[].add")
+    @implements("graph.chebyshev", composed=True, native="jax.Array.at[].add")
     @_jitted
     def graph_chebyshev(self, x: Any, edge_index: Any, edge_weight: Any, w: Any, b: Any, *,
                         lambda_max: Any, normalization: str | None = "sym",

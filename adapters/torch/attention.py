@@ -23,6 +23,7 @@ from typing import Any
 
 from adapters.base import LazyModule, implements
 from adapters.torch._lazy import F, nn, torch
+from adapters.torch._params import OUT
 
 sdpa_attention = LazyModule("torch.nn.attention", extra="torch")
 flex = LazyModule("torch.nn.attention.flex_attention", extra="torch")
@@ -121,7 +122,12 @@ class AttentionOps:
                         "return_aux": "fixed: None", "B": "fixed: None (broadcast)",
                         "H": "fixed: None (broadcast)", "Q_LEN": "drawn", "KV_LEN": "drawn",
                         "device": "fixed: the adapter's", "BLOCK_SIZE": "fixed: default",
-                        "_compile": "fixed: False, eager (the CPU path)"})
+                        "_compile": "fixed: False, eager (the CPU path)",
+                        "separate_full_blocks": "fixed: default, block-sparsity metadata "
+                        "(which blocks are full), not the values",
+                        "compute_dq_write_order": "fixed: default, backward scheduling "
+                        "metadata for the compiled kernels",
+                        "dq_kv_order": "fixed: default, backward scheduling metadata"})
     def truncated_flex(self, q: Any, k: Any, v: Any, *, left: int, right: int,
                        scale: float | None = None) -> Any:
         """flex_attention, eager, with a window mask_mod (its block mask cached per length
@@ -138,7 +144,7 @@ class AttentionOps:
 
     @implements("attn.additive_score", composed=True,
                 native=("torch.nn.functional.linear", "torch.tanh"),
-                params={"bias": "fixed: None, the notes' projections have none"})
+                params={"bias": "fixed: None, the notes' projections have none", **OUT})
     def additive_score(self, q: Any, k: Any, w_q: Any, w_k: Any, v_a: Any) -> Any:
         """torch has no additive attention: v_a^T tanh(W_q q_i + W_k k_j) from F.linear."""
         pq, pk = F.linear(q, w_q)[:, :, None, :], F.linear(k, w_k)[:, None, :, :]
@@ -147,7 +153,8 @@ class AttentionOps:
     @implements("attn.additive_score/attention", composed=True,
                 native=("torch.nn.functional.linear", "torch.tanh", "torch.softmax"),
                 params={"bias": "fixed: None, the notes' projections have none",
-                        "dim": "fixed: -1, over the keys"})
+                        "dim": "fixed: -1, over the keys", **OUT,
+                        "dtype": "fixed: None, the scores' dtype (no upcast)"})
     def additive_attention(self, q: Any, k: Any, value: Any, w_q: Any, w_k: Any, v_a: Any,
                            mask: Any = None, *, masked_rows: str = "zeros") -> Any:
         scores = self.additive_score(q, k, w_q, w_k, v_a)
@@ -204,7 +211,7 @@ class AttentionOps:
 
     @implements("attn.positional_encoding", composed=True,
                 native=("torch.exp", "torch.sin", "torch.cos"),
-                params={"max_wavelength": "drawn", "d_model": "drawn", "layout": "drawn"})
+                params={"max_wavelength": "drawn", "d_model": "drawn", "layout": "drawn", **OUT})
     def positional_encoding(self, positions: Any, *, d_model: int,
                             max_wavelength: float = 10000.0,
                             layout: str = "interleaved") -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters.base import LazyModule, implements
 from adapters.torch._lazy import F, torch
+from adapters.torch._params import EIGH
 
 kornia_enhance = LazyModule("kornia.enhance", extra="torch")
 kornia_filters = LazyModule("kornia.filters", extra="torch")
@@ -122,7 +123,8 @@ class AugmentationOps:
         offset = torch.einsum("ci,ni->nc", eigvecs, alphas * eigvals)
         return x + offset[:, :, None, None]
 
-    @implements("aug.pca_jitter/eigen", composed=True, native="torch.linalg.eigh")
+    @implements("aug.pca_jitter/eigen", composed=True, native="torch.linalg.eigh",
+                params=EIGH)
     def pca_eigen(self, data: Any) -> tuple[Any, Any]:
         pixels = data.movedim(1, -1).reshape(-1, 3)
         dev = pixels - pixels.mean(dim=0, keepdim=True)

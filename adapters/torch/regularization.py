@@ -29,11 +29,15 @@ class RegularizationOps:
                               "API: torch.optim and torch.nn stop at single steps)",
     }
 
-    @implements("reg.l1")
+    @implements("reg.l1", native="torch.linalg.vector_norm", params={"ord": "fixed: 1 (L1)", "dim": "fixed: None, the whole tensor",
+                "keepdim": "fixed: False", "dtype": "fixed: None, no upcast",
+                "out": "fixed: None, a new tensor"})
     def l1(self, w: Any) -> Any:
         return torch.linalg.vector_norm(w, ord=1)
 
-    @implements("reg.l2")
+    @implements("reg.l2", native="torch.linalg.vector_norm", params={"ord": "fixed: 2 (default)", "dim": "fixed: None, the whole tensor",
+                "keepdim": "fixed: False", "dtype": "fixed: None, no upcast",
+                "out": "fixed: None, a new tensor"})
     def l2(self, w: Any) -> Any:
         return torch.linalg.vector_norm(w)
 
@@ -56,11 +60,14 @@ class RegularizationOps:
                                    penalty_fn=penalties[penalty], group_fn=self.group,
                                    lambda_r=lambda_r, lambda_g=lambda_g, group_form=group_form)
 
-    @implements("reg.dropout")
+    @implements("reg.dropout", native="torch.nn.functional.dropout", params={
+        "p": "drawn", "training": "fixed: True (dropout is active)",
+        "inplace": "fixed: False, the input is kept"})
     def dropout(self, x: Any, *, p: float) -> Any:
         return F.dropout(x, p=p, training=True)
 
-    @implements("reg.prox_l1")
+    @implements("reg.prox_l1", native="torch.nn.functional.softshrink",
+                params={"lambd": "drawn: from lam"})
     def prox_l1(self, w: Any, *, lam: float) -> Any:
         return F.softshrink(w, lambd=lam)
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.torch._lazy import F, nn, torch
+from adapters.torch._params import OUT
 
 _MODULES: dict[tuple[Any, ...], Any] = {}
 
@@ -165,6 +166,8 @@ def peephole_step(x: Any, h: Any, c: Any, w_x: Any, w_h: Any, b: Any,
 
 
 _COMPOSED = ("torch.nn.functional.linear", "torch.sigmoid", "torch.tanh")
+_COMPOSED_PARAMS = {"bias": "fixed: the gate's bias tensor b for the input product, None "
+                    "for the recurrent one (the oracle has one bias per gate)", **OUT}
 
 
 class RnnOps:
@@ -180,17 +183,19 @@ class RnnOps:
         out = _call(_module("Linear", *w_ya.shape[::-1]), {"weight": w_ya, "bias": b_y}, a_new)
         return OUTPUT_ACTIVATIONS[output_activation](out), a_new
 
-    @implements("rnn.jordan_cell", composed=True, native=_COMPOSED)
+    @implements("rnn.jordan_cell", composed=True, native=_COMPOSED, params=_COMPOSED_PARAMS)
     def jordan_cell(self, x: Any, y: Any, w_ax: Any, w_ay: Any, b_a: Any, w_ya: Any,
                     b_y: Any, *, activation: str = "tanh",
                     output_activation: str = "identity") -> Any:
         return jordan_step(x, y, w_ax, w_ay, b_a, w_ya, b_y, activation, output_activation)
 
-    @implements("rnn.gru_simple", composed=True, native=_COMPOSED)
+    @implements("rnn.gru_simple", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def gru_simple(self, x: Any, h: Any, w_x: Any, w_h: Any, b: Any) -> Any:
         return gru_simple_step(x, h, w_x, w_h, b)
 
-    @implements("rnn.gru", composed=True, native=_COMPOSED)
+    @implements("rnn.gru", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def gru_reset_before(self, x: Any, h: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None,
                          *, reset: str = "before") -> Any:
         if reset != "before" or b_h is not None:
@@ -212,7 +217,8 @@ class RnnOps:
         params = layer_params("lstm", w_x, w_h, b)
         return _call(_module("LSTMCell", x.shape[1], h.shape[1]), params, x, (h, c))
 
-    @implements("rnn.lstm_peephole", composed=True, native=_COMPOSED)
+    @implements("rnn.lstm_peephole", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def lstm_peephole(self, x: Any, h: Any, c: Any, w_x: Any, w_h: Any, b: Any,
                       p: Any) -> Any:
         return peephole_step(x, h, c, w_x, w_h, b, p)
@@ -229,7 +235,8 @@ class RnnOps:
         y = _call(_module("Linear", *w_ya.shape[::-1]), {"weight": w_ya, "bias": b_y}, out)
         return OUTPUT_ACTIVATIONS[output_activation](y), a_n[0]
 
-    @implements("rnn.sequence/jordan", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/jordan", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_jordan(self, x: Any, y0: Any, *w: Any, cell: str, activation: str = "tanh",
                         output_activation: str = "identity") -> Any:
         def step(xt: Any, s: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
@@ -239,12 +246,14 @@ class RnnOps:
         ys, (y,) = _unroll(step, x, (y0,))
         return ys, y
 
-    @implements("rnn.sequence/gru_simple", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/gru_simple", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_gru_simple(self, x: Any, h0: Any, *w: Any, cell: str) -> Any:
         hs, (h,) = _unroll(_single(gru_simple_step, *w), x, (h0,))
         return hs, h
 
-    @implements("rnn.sequence/gru", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/gru", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_gru(self, x: Any, h0: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None, *,
                      cell: str, reset: str = "before") -> Any:
         if reset != "before" or b_h is not None:
@@ -272,7 +281,8 @@ class RnnOps:
                                 (h0[None], c0[None]))
         return out, h_n[0], c_n[0]
 
-    @implements("rnn.sequence/lstm_peephole", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/lstm_peephole", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_lstm_peephole(self, x: Any, h0: Any, c0: Any, *w: Any, cell: str) -> Any:
         def step(xt: Any, s: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
             h, c = peephole_step(xt, *s, *w)

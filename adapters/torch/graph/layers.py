@@ -240,6 +240,8 @@ class LayerOps:
     @implements("graph.edge_conv", native=("torch_geometric.nn.conv.EdgeConv", "torch.cdist"),
                 params={"nn": "fixed: Linear, ReLU (h_theta)", "aggr": "fixed: max",
                         "compute_mode": "fixed: exact distances (no matmul form)",
+                        "p": "fixed: 2, Euclidean (the oracle's squared distances, same "
+                        "order)",
                         "knn_graph": "not covered: torch_geometric.nn.knn_graph and "
                         "DynamicEdgeConv need pyg-lib (torch.ops.pyg.knn), which is not "
                         "installable here; the k-NN graph is torch.cdist + a stable sort"})

@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.torch._lazy import torch
+from adapters.torch._params import EIGH as EIGH_PARAMS
 from adapters.torch.graph._pyg import conv, layer, run, utils
 
 EIGH = "torch.linalg.eigh"
@@ -83,8 +84,10 @@ class SpectralOps:
         lap = dense_laplacian(edge_index, edge_weight, x.shape[0], None)
         return (x * (lap @ x)).sum(0)
 
-    @implements("graph.fourier/distinct", composed=True, native=(EIGH, LAP), params=LAP_PARAMS)
-    @implements("graph.fourier/repeated", composed=True, native=(EIGH, LAP), params=LAP_PARAMS)
+    @implements("graph.fourier/distinct", composed=True, native=(EIGH, LAP),
+                params={**LAP_PARAMS, **EIGH_PARAMS})
+    @implements("graph.fourier/repeated", composed=True, native=(EIGH, LAP),
+                params={**LAP_PARAMS, **EIGH_PARAMS})
     def graph_fourier_invariants(self, x: Any, edge_index: Any, edge_weight: Any,
                                  clusters: Any = None, *, normalization: str | None = None,
                                  isolated: str = "one") -> Any:
@@ -98,9 +101,9 @@ class SpectralOps:
         return lam, (u * lam) @ u.T, proj, u @ x_hat
 
     @implements("graph.inverse_fourier/distinct", composed=True, native=(EIGH, LAP),
-                params=LAP_PARAMS)
+                params={**LAP_PARAMS, **EIGH_PARAMS})
     @implements("graph.inverse_fourier/repeated", composed=True, native=(EIGH, LAP),
-                params=LAP_PARAMS)
+                params={**LAP_PARAMS, **EIGH_PARAMS})
     def graph_inverse_fourier_invariants(self, x: Any, edge_index: Any, edge_weight: Any,
                                          c: Any, clusters: Any = None, *,
                                          normalization: str | None = None,
@@ -112,7 +115,8 @@ class SpectralOps:
         per = c if clusters is None else c[clusters]
         return u @ (per[:, None] * x_hat), u @ x_hat
 
-    @implements("graph.spectral_filter", composed=True, native=(EIGH, LAP), params=LAP_PARAMS)
+    @implements("graph.spectral_filter", composed=True, native=(EIGH, LAP),
+                params={**LAP_PARAMS, **EIGH_PARAMS})
     def graph_spectral_filter(self, x: Any, edge_index: Any, edge_weight: Any, *,
                               kernel: str = "heat", t: float = 1.0,
                               normalization: str | None = None, isolated: str = "one") -> Any:
