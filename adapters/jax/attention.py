@@ -20,6 +20,7 @@ from typing import Any
 
 from adapters.base import LazyModule, implements
 from adapters.jax._lazy import jax, jnp
+from adapters.jax._params import FLAX_MODULE
 
 flax_nn = LazyModule("flax.linen", extra="jax")
 
@@ -32,7 +33,7 @@ _DPA_PARAMS = {
     "implementation": "fixed: None ('xla'); attn.scaled_dot_product/cudnn selects 'cudnn'",
     "return_residual": "fixed: False",
 }
-_MHA_PARAMS = {
+_MHA_PARAMS = {**FLAX_MODULE,
     "num_heads": "drawn", "qkv_features": "drawn", "out_features": "drawn", "mask": "drawn",
     "dtype": "fixed: the tested dtype", "param_dtype": "fixed: the tested dtype",
     "use_bias": "fixed: True", "dropout_rate": "fixed: 0.0", "deterministic": "fixed: True",

@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters.base import LazyModule, implements
 from adapters.jax._lazy import jax, jnp
+from adapters.jax._params import EIGH, EINSUM
 
 pix = LazyModule("dm_pix", extra="jax")
 
@@ -190,12 +191,14 @@ class AugmentationOps:
         return _jit(_saturation)(x, factor)
 
     # --- lighting, noise, blur ---------------------------------------------------------------
-    @implements("aug.pca_jitter", composed=True, native="jax.numpy.einsum")
+    @implements("aug.pca_jitter", composed=True, native="jax.numpy.einsum", params=EINSUM)
     def pca_jitter(self, x: Any, alphas: Any, eigvals: Any, eigvecs: Any) -> Any:
         offset = jnp.einsum("ci,ni->nc", eigvecs, alphas * eigvals)
         return x + offset[:, :, None, None]
 
-    @implements("aug.pca_jitter/eigen", composed=True, native="jax.numpy.linalg.eigh")
+    @implements("aug.pca_jitter/eigen", composed=True, native="jax.numpy.linalg.eigh",
+                params={**EIGH, "symmetrize_input": "fixed: True (default), (C + C^T)/2 of "
+                        "the covariance"})
     def pca_eigen(self, data: Any) -> tuple[Any, Any]:
         return _jit(_eigen)(data)
 
@@ -241,6 +244,9 @@ class AugmentationOps:
     def random_jitter(self, x: Any, *, which: str, lower: float, upper: float) -> Any:
         return _jit(_random_jitter, ("which",))(self.next_key(), x, lower, upper, which=which)
 
-    @implements("aug.gaussian_noise/random", composed=True, native="jax.random.normal")
+    @implements("aug.gaussian_noise/random", composed=True, native="jax.random.normal",
+                params={"shape": "fixed: the image's shape", "dtype": "fixed: the image's "
+                        "dtype (drawn in that dtype, as users do)",
+                        "out_sharding": "fixed: None, one device"})
     def random_noise(self, x: Any, *, sigma: float) -> Any:
         return x + sigma * jax.random.normal(self.next_key(), x.shape, x.dtype)

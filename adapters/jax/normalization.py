@@ -105,7 +105,12 @@ class NormalizationOps:
         w_norm = jnp.sqrt(jnp.sum(w * w, axis=1, keepdims=True))
         return jnp.matmul(x, w.T) / (x_norm * w_norm.T)
 
-    @implements("norm.standardize")
+    @implements("norm.standardize", native="jax.nn.standardize", params={
+        "axis": "drawn", "epsilon": "drawn: from eps", "mean": "fixed: None, computed",
+        "variance": "fixed: None, computed", "where": "not covered: None; a masked z-score "
+        "(where=) would need a spec drawing the mask",
+        "algorithm": "fixed: 'stable', the two-pass variance ('fast' loses ~1e-3 at mean 1e6, "
+        "docs/conventions/README.md §0.1 #6); 'fast' is not covered"})
     def standardize(self, x: Any, *, axis: int | tuple[int, ...] = 0, eps: float) -> Any:
         return jax.nn.standardize(x, axis=axis, epsilon=eps, algorithm="stable")
 

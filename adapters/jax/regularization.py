@@ -77,11 +77,13 @@ class RegularizationOps:
                               "flax.training.early_stopping is not a dependency here",
     }
 
-    @implements("reg.l1")
+    @implements("reg.l1", native="jax.numpy.linalg.norm", params={"ord": "fixed: 1 (L1)", "axis": "fixed: None, the flattened vector",
+                "keepdims": "fixed: False"})
     def l1(self, w: Any) -> Any:
         return _PENALTIES["l1"](w)
 
-    @implements("reg.l2")
+    @implements("reg.l2", native="jax.numpy.linalg.norm", params={"ord": "fixed: None, the 2-norm of the vector", "axis": "fixed: None, the flattened vector",
+                "keepdims": "fixed: False"})
     def l2(self, w: Any) -> Any:
         return _PENALTIES["l2"](w)
 

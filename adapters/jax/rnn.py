@@ -31,12 +31,13 @@ from typing import Any
 
 from adapters.base import LazyModule, implements
 from adapters.jax._lazy import jax, jnp, lax
+from adapters.jax._params import FLAX_MODULE, MATMUL, SCAN
 
 nn = LazyModule("flax.linen", extra="jax")
 
 _JITTED: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
-_MODULE = {"param_dtype": "fixed: the tested dtype", "dtype": "fixed: the tested dtype",
+_MODULE = {**FLAX_MODULE, "param_dtype": "fixed: the tested dtype", "dtype": "fixed: the tested dtype",
            "kernel_init": "fixed: unused (the given weights are applied)",
            "recurrent_kernel_init": "fixed: unused (the given weights are applied)",
            "bias_init": "fixed: unused (the given weights are applied)",
@@ -51,7 +52,9 @@ _RNN = {"cell": "drawn", "time_major": "fixed: True (the canonical (T, N, F))",
         "variable_broadcast": "fixed: default ('params')", "variable_carry": "fixed: default",
         "split_rngs": "fixed: default (no randomness)"}
 _DENSE = {"features": "drawn", "use_bias": "fixed: True (b_y)", "precision": "fixed: None "
-          "(jax_default_matmul_precision is 'highest' in strict mode)", **_MODULE}
+          "(jax_default_matmul_precision is 'highest' in strict mode)", **_MODULE,
+          "promote_dtype": "fixed: default; inputs and params share the tested dtype",
+          "dot_general": "fixed: None, lax.dot_general", "dot_general_cls": "fixed: None"}
 
 
 def _jit(name: str, fn: Callable[..., Any], **static: Any) -> Callable[..., Any]:
@@ -262,6 +265,8 @@ def _natives(*classes: str) -> tuple[str, ...]:
 
 
 _COMPOSED = ("jax.numpy.dot", "jax.nn.sigmoid", "jax.numpy.tanh", "jax.lax.scan")
+_COMPOSED_PARAMS = {**MATMUL, **SCAN}
+_CELL_PARAMS = MATMUL
 
 
 class RnnOps:
@@ -276,7 +281,8 @@ class RnnOps:
         return _jit("elman", _elman_cell, output_activation=output_activation)(
             x, a, w_ax, w_aa, b_a, w_ya, b_y)
 
-    @implements("rnn.jordan_cell", composed=True, native=_COMPOSED[:3])
+    @implements("rnn.jordan_cell", composed=True, native=_COMPOSED[:3],
+                params=_CELL_PARAMS)
     def jordan_cell(self, x: Any, y: Any, w_ax: Any, w_ay: Any, b_a: Any, w_ya: Any, b_y: Any, *,
                     activation: Any = "tanh", output_activation: Any = "identity") -> Any:
         if activation != "tanh":
@@ -292,7 +298,8 @@ class RnnOps:
     def gru_simple(self, x: Any, h: Any, w_x: Any, w_h: Any, b: Any) -> Any:
         return _jit("mgu", _native_cell("gru_simple"))(x, h, w_x, w_h, b)
 
-    @implements("rnn.gru", composed=True, native=_COMPOSED[:3])
+    @implements("rnn.gru", composed=True, native=_COMPOSED[:3],
+                params=_CELL_PARAMS)
     def gru_reset_before(self, x: Any, h: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None, *,
                          reset: Any = "before") -> Any:
         if reset != "before" or b_h is not None:
@@ -312,7 +319,8 @@ class RnnOps:
     def lstm(self, x: Any, h: Any, c: Any, w_x: Any, w_h: Any, b: Any) -> Any:
         return _jit("lstm", _native_cell("lstm"))(x, h, c, w_x, w_h, b)
 
-    @implements("rnn.lstm_peephole", composed=True, native=_COMPOSED[:3])
+    @implements("rnn.lstm_peephole", composed=True, native=_COMPOSED[:3],
+                params=_CELL_PARAMS)
     def lstm_peephole(self, x: Any, h: Any, c: Any, w_x: Any, w_h: Any, b: Any, p: Any) -> Any:
         return _jit("peephole", peephole_step)(x, h, c, w_x, w_h, b, p)
 
@@ -328,7 +336,8 @@ class RnnOps:
         return _jit("seq_elman", _sequence_elman, output_activation=output_activation)(
             x, a0, w_ax, w_aa, b_a, w_ya, b_y)
 
-    @implements("rnn.sequence/jordan", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/jordan", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_jordan(self, x: Any, y0: Any, w_ax: Any, w_ay: Any, b_a: Any, w_ya: Any, b_y: Any,
                         *, cell: Any, activation: Any = "tanh",
                         output_activation: Any = "identity") -> Any:
@@ -346,7 +355,8 @@ class RnnOps:
         return _jit("seq_mgu", lambda *a: _rnn("gru_simple", a[0], (a[1],), a[2:]))(
             x, h0, w_x, w_h, b)
 
-    @implements("rnn.sequence/gru", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/gru", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_gru(self, x: Any, h0: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None, *,
                      cell: Any, reset: Any = "before") -> Any:
         if reset != "before" or b_h is not None:
@@ -369,7 +379,8 @@ class RnnOps:
         return _jit("seq_lstm", lambda *a: _rnn("optimized_lstm", a[0], a[1:3], a[3:]))(
             x, h0, c0, w_x, w_h, b)
 
-    @implements("rnn.sequence/lstm_peephole", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/lstm_peephole", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_lstm_peephole(self, x: Any, h0: Any, c0: Any, w_x: Any, w_h: Any, b: Any, p: Any,
                                *, cell: Any) -> Any:
         return _jit("seq_peephole", _sequence_peephole)(x, h0, c0, w_x, w_h, b, p)

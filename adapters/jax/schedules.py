@@ -59,7 +59,7 @@ class ScheduleOps:
                                         staircase=staircase)
         return (sched(_counts(steps, offset)),)
 
-    @implements("sched.inverse_time_decay", composed=True, native="jax.numpy")
+    @implements("sched.inverse_time_decay", composed=True)  # jnp arithmetic: no options
     def inverse_time_decay(self, lr0: Any, *, rate: float, steps: int, decay_steps: int = 1,
                            staircase: bool = False, offset: int = 0) -> Any:
         p = _counts(steps, offset).astype(lr0.dtype) / decay_steps
