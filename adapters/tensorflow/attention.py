@@ -27,6 +27,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.tensorflow._lazy import keras, tf
+from adapters.tensorflow._params import KERAS_DENSE, NAME
 
 _LAYERS: dict[tuple[Any, ...], Any] = {}
 _DPA = "keras.ops.dot_product_attention"
@@ -112,8 +113,9 @@ class AttentionOps:
 
     @implements("attn.self_attention", composed=True,
                 native=("keras.layers.Dense", "keras.layers.Attention"),
-                params={"use_scale": "fixed: True, its scalar set to the drawn scale",
+                params={**KERAS_DENSE, "use_scale": "fixed: True, its scalar set to the drawn scale",
                         "score_mode": "fixed: 'dot'", "dropout": "fixed: 0.0",
+                        "seed": "fixed: None, unused without dropout",
                         "use_bias": "fixed: False (Dense)", "mask": "fixed: None",
                         "use_causal_mask": "fixed: False",
                         "return_attention_scores": "fixed: False"})
@@ -132,7 +134,8 @@ class AttentionOps:
 
     @implements("attn.additive_score", composed=True,
                 native=("keras.layers.Dense", "tensorflow.math.tanh"),
-                params={"use_bias": "fixed: False, the notes' projections have none"})
+                params={**KERAS_DENSE, **NAME,
+                        "use_bias": "fixed: False, the notes' projections have none"})
     def additive_score(self, q: Any, k: Any, w_q: Any, w_k: Any, v_a: Any) -> Any:
         """AdditiveAttention keeps its raw scores to itself (a private _calculate_scores):
         v_a^T tanh(W_q q_i + W_k k_j) from Dense projections and tf ops."""
@@ -141,7 +144,7 @@ class AttentionOps:
 
     @implements("attn.additive_score/attention", composed=True,
                 native=("keras.layers.Dense", "keras.layers.AdditiveAttention"),
-                params={"use_scale": "fixed: True, its scale vector is v_a",
+                params={**KERAS_DENSE, "use_scale": "fixed: True, its scale vector is v_a",
                         "dropout": "fixed: 0.0", "mask": "drawn",
                         "return_attention_scores": "fixed: True (the weights output)",
                         "use_causal_mask": "fixed: False", "use_bias": "fixed: False"})
@@ -203,7 +206,8 @@ class AttentionOps:
 
     @implements("attn.positional_encoding", composed=True,
                 native=("tensorflow.math.sin", "tensorflow.math.cos"),
-                params={"max_wavelength": "drawn", "d_model": "drawn", "layout": "drawn"})
+                params={"max_wavelength": "drawn", "d_model": "drawn", "layout": "drawn",
+                        **NAME})
     def positional_encoding(self, positions: Any, *, d_model: int,
                             max_wavelength: float = 10000.0,
                             layout: str = "interleaved") -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.tensorflow._lazy import keras, tf
+from adapters.tensorflow._params import NAME
 
 
 def _nhwc(x: Any) -> Any:
@@ -185,7 +186,7 @@ class AugmentationOps:
         offset = tf.einsum("ci,ni->nc", eigvecs, alphas * eigvals)
         return x + offset[:, :, None, None]
 
-    @implements("aug.pca_jitter/eigen", composed=True, native="tf.linalg.eigh")
+    @implements("aug.pca_jitter/eigen", composed=True, native="tf.linalg.eigh", params=NAME)
     def pca_eigen(self, data: Any) -> tuple[Any, Any]:
         pixels = tf.reshape(_nhwc(data), [-1, 3])
         dev = pixels - tf.reduce_mean(pixels, axis=0, keepdims=True)
@@ -216,7 +217,11 @@ class AugmentationOps:
             else tf.image.stateless_random_flip_up_down
         return _nchw(fn(_nhwc(x), _seeds()))
 
-    @implements("aug.flip/random_p", composed=True, native="tf.random.stateless_uniform")
+    @implements("aug.flip/random_p", composed=True, native="tf.random.stateless_uniform",
+                params={**NAME, "minval": "fixed: 0 (default)", "maxval": "fixed: 1 (default)",
+                        "dtype": "fixed: float32, the draw compared with p (p is dyadic, exact "
+                        "in float32)", "alg": "fixed: 'auto_select' (default), the "
+                        "device's Philox or ThreeFry"})
     def random_flip_p(self, x: Any, *, direction: str, p: float) -> Any:
         """TF flips with probability 1/2 only (round of a uniform): a per-image uniform
         below p decides instead."""
@@ -225,7 +230,8 @@ class AugmentationOps:
         return tf.where((u < p)[:, None, None, None], flipped, x)
 
     @implements("aug.crop/random", native="tf.image.stateless_random_crop",
-                params={"value": "drawn", "size": "drawn", "seed": "fixed: one per image"})
+                params={"value": "drawn", "size": "drawn", "seed": "fixed: one per image",
+                        **NAME})
     def random_crop(self, x: Any, *, height: int, width: int) -> Any:
         return _nchw(_graph(_crop_loop, height, width)(_nhwc(x), _seeds(x.shape[0])))
 

@@ -258,7 +258,8 @@ class OptimizerOps:
     @implements("optim.newton", composed=True,
                 native=("tf.GradientTape", "tf.linalg.solve"),
                 params={"persistent": "fixed: True (one gradient per Hessian row)",
-                        "watch_accessed_variables": "fixed: True", "adjoint": "fixed: False"})
+                        "watch_accessed_variables": "fixed: True", "adjoint": "fixed: False",
+                        "name": "fixed: None, an op name in the graph (no numeric effect)"})
     def newton(self, x0: Any, q: Any, a: Any, b: Any, c: Any, *, kind: str,
                steps: int) -> Any:
         """The Hessian by a persistent GradientTape around the gradient's tape, one row per
@@ -277,7 +278,9 @@ class OptimizerOps:
             out.append(x)
         return (tf.stack(out),)
 
-    @implements("optim.lbfgs", composed=True, native=("tf.GradientTape",))
+    @implements("optim.lbfgs", composed=True, native=("tf.GradientTape",), params={
+        "persistent": "fixed: False (default), one gradient per tape",
+        "watch_accessed_variables": "fixed: True (default); x is a tensor, watched explicitly"})
     def lbfgs(self, x0: Any, q: Any, a: Any, b: Any, c: Any, *, kind: str, steps: int,
               lr: float, history: int, first_step: str = "identity",
               min_curvature: float | None = 0.0, pair: str = "step") -> Any:
