@@ -29,7 +29,8 @@ sdpa_attention = LazyModule("torch.nn.attention", extra="torch")
 flex = LazyModule("torch.nn.attention.flex_attention", extra="torch")
 
 _SDPA_PARAMS = {
-    "attn_mask": "drawn", "is_causal": "drawn", "scale": "drawn",
+    "attn_mask": "drawn: from mask, bias (a boolean or an additive mask, or None)",
+    "is_causal": "drawn", "scale": "drawn",
     "dropout_p": "fixed: 0.0, deterministic attention (dropout is reg.*'s subject)",
     "enable_gqa": "fixed: False, as many key/value heads as query heads",
 }
@@ -105,7 +106,9 @@ class AttentionOps:
         return _sdpa(q, k, v, None, None, scale, False, "MATH")[:, 0]
 
     @implements("attn.truncated", composed=True,
-                native="torch.nn.functional.scaled_dot_product_attention", params=_SDPA_PARAMS)
+                native="torch.nn.functional.scaled_dot_product_attention", params={
+                    **_SDPA_PARAMS, "attn_mask": "drawn: from left, right (the band)",
+                    "is_causal": "fixed: False (the band is the mask)"})
     def truncated(self, q: Any, k: Any, v: Any, *, left: int, right: int,
                   scale: float | None = None) -> Any:
         """SDPA (MATH) with the band i - left <= j <= i + right as its boolean mask."""
@@ -115,12 +118,14 @@ class AttentionOps:
     @implements("attn.truncated/flex",
                 native=("torch.nn.attention.flex_attention.flex_attention",
                         "torch.nn.attention.flex_attention.create_block_mask"),
-                params={"block_mask": "drawn", "scale": "drawn",
+                params={"block_mask": "drawn: from left, right (the window mask_mod)",
+                        "scale": "drawn",
                         "score_mod": "fixed: None, the window is a mask_mod",
                         "enable_gqa": "fixed: False", "return_lse": "fixed: False",
                         "kernel_options": "fixed: None, the defaults",
                         "return_aux": "fixed: None", "B": "fixed: None (broadcast)",
-                        "H": "fixed: None (broadcast)", "Q_LEN": "drawn", "KV_LEN": "drawn",
+                        "H": "fixed: None (broadcast)", "Q_LEN": "drawn: from q.shape",
+                        "KV_LEN": "drawn: from k.shape",
                         "device": "fixed: the adapter's", "BLOCK_SIZE": "fixed: default",
                         "_compile": "fixed: False, eager (the CPU path)",
                         "separate_full_blocks": "fixed: default, block-sparsity metadata "
@@ -182,8 +187,10 @@ class AttentionOps:
              "average_attn_weights": average, "key_padding_mask": None, "is_causal": False})
 
     _MHA_PARAMS = {
-        "embed_dim": "drawn", "num_heads": "drawn", "kdim": "drawn", "vdim": "drawn",
-        "attn_mask": "drawn", "average_attn_weights": "drawn",
+        "embed_dim": "drawn: from query.shape", "num_heads": "drawn",
+        "kdim": "drawn: from key.shape", "vdim": "drawn: from value.shape",
+        "attn_mask": "drawn: from mask (True = attend; inverted to torch's blocked)",
+        "average_attn_weights": "drawn: from average_weights",
         "need_weights": "fixed: True here, False in attn.multi_head/no_weights",
         "dropout": "fixed: 0.0", "bias": "fixed: True", "batch_first": "fixed: True",
         "add_bias_kv": "fixed: False", "add_zero_attn": "fixed: False",
@@ -201,7 +208,8 @@ class AttentionOps:
                                 mask, num_heads, True, average_weights)
 
     @implements("attn.multi_head/no_weights", native="torch.nn.MultiheadAttention",
-                params=_MHA_PARAMS)
+                params={**_MHA_PARAMS, "need_weights": "fixed: False (the output only)",
+                        "average_attn_weights": "fixed: unused without weights"})
     def multi_head_output(self, query: Any, key: Any, value: Any, w_q: Any, w_k: Any,
                           w_v: Any, w_o: Any, b_q: Any = None, b_k: Any = None,
                           b_v: Any = None, b_o: Any = None, mask: Any = None, *,
