@@ -44,14 +44,16 @@ _MODULE = {**FLAX_MODULE, "param_dtype": "fixed: the tested dtype", "dtype": "fi
            "carry_init": "fixed: unused (the initial state is given)"}
 _GATES = {"gate_fn": "fixed: sigmoid (the notes' gates)",
           "activation_fn": "fixed: tanh (the notes' candidate)"}
-_RNN = {"cell": "drawn", "time_major": "fixed: True (the canonical (T, N, F))",
+_RNN = {"cell": "fixed: the flax cell of the spec's one cell kind", "time_major": "fixed: True (the canonical (T, N, F))",
         "return_carry": "fixed: True (the last state is an output)",
         "reverse": "fixed: False (Bidirectional sets it for the backward pass)",
         "keep_order": "fixed: False (Bidirectional sets it for the backward pass)",
         "unroll": "fixed: 1 (default scan)", "variable_axes": "fixed: default",
         "variable_broadcast": "fixed: default ('params')", "variable_carry": "fixed: default",
         "split_rngs": "fixed: default (no randomness)"}
-_DENSE = {"features": "drawn", "use_bias": "fixed: True (b_y)", "precision": "fixed: None "
+_HIDDEN = "drawn: from w_h.shape (the hidden size)"
+_WRAPPED = "fixed: RNN(cell) of the spec's one cell kind"
+_DENSE = {"features": "drawn: from w_ya.shape or w_y.shape (the output size)", "use_bias": "fixed: True (b_y)", "precision": "fixed: None "
           "(jax_default_matmul_precision is 'highest' in strict mode)", **_MODULE,
           "promote_dtype": "fixed: default; inputs and params share the tested dtype",
           "dot_general": "fixed: None, lax.dot_general", "dot_general_cls": "fixed: None"}
@@ -272,8 +274,10 @@ _CELL_PARAMS = MATMUL
 class RnnOps:
     # --- cells ---------------------------------------------------------------------------------
     @implements("rnn.elman_cell", native=_natives("SimpleCell", "Dense"),
-                params={**_MODULE, "features": "drawn", "residual": "fixed: False",
-                        "activation_fn": "fixed: tanh (relu's kink is not drawn)", **_DENSE})
+                params={**_MODULE, "residual": "fixed: False",
+                        "activation_fn": "fixed: tanh (relu's kink is not drawn)", **_DENSE,
+                        "features": "drawn: from w_aa.shape, w_ya.shape (the cell's hidden "
+                        "size, the output layer's)"})
     def elman_cell(self, x, a, w_ax, w_aa, b_a, w_ya, b_y, *, activation="tanh",
                    output_activation="identity"):
         if activation != "tanh":
@@ -291,7 +295,7 @@ class RnnOps:
             x, y, w_ax, w_ay, b_a, w_ya, b_y)
 
     @implements("rnn.gru_simple", native=_natives("MGUCell"),
-                params={**_MODULE, **_GATES, "features": "drawn",
+                params={**_MODULE, **_GATES, "features": _HIDDEN,
                         "reset_gate": "fixed: False (the one-gate GRU)",
                         "forget_bias_init": "fixed: unused (the given bias is applied)",
                         "activation_bias_init": "fixed: unused (the given bias is applied)"})
@@ -307,7 +311,7 @@ class RnnOps:
         return _jit("gru_before", gru_before_step)(x, h, w_x, w_h, b)
 
     @implements("rnn.gru/reset_after", native=_natives("GRUCell"),
-                params={**_MODULE, **_GATES, "features": "drawn"})
+                params={**_MODULE, **_GATES, "features": _HIDDEN})
     def gru_reset_after(self, x: Any, h: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None, *,
                         reset: Any = "after") -> Any:
         if reset != "after" or b_h is None:
@@ -315,7 +319,7 @@ class RnnOps:
         return _jit("gru", _native_cell("gru"))(x, h, w_x, w_h, b, b_h)
 
     @implements("rnn.lstm", native=_natives("LSTMCell"),
-                params={**_MODULE, **_GATES, "features": "drawn"})
+                params={**_MODULE, **_GATES, "features": _HIDDEN})
     def lstm(self, x: Any, h: Any, c: Any, w_x: Any, w_h: Any, b: Any) -> Any:
         return _jit("lstm", _native_cell("lstm"))(x, h, c, w_x, w_h, b)
 
@@ -326,8 +330,10 @@ class RnnOps:
 
     # --- sequences -------------------------------------------------------------------------
     @implements("rnn.sequence/elman", native=_natives("RNN", "SimpleCell", "Dense"),
-                params={**_RNN, **_MODULE, "features": "drawn", "residual": "fixed: False",
-                        "activation_fn": "fixed: tanh", **_DENSE})
+                params={**_RNN, **_MODULE, "residual": "fixed: False",
+                        "activation_fn": "fixed: tanh", **_DENSE,
+                        "features": "drawn: from w_aa.shape, w_ya.shape (the cell's hidden "
+                        "size, the output layer's)"})
     def sequence_elman(self, x: Any, a0: Any, w_ax: Any, w_aa: Any, b_a: Any, w_ya: Any, b_y: Any,
                        *, cell: Any, activation: Any = "tanh",
                        output_activation: Any = "identity") -> Any:
@@ -347,7 +353,7 @@ class RnnOps:
             x, y0, w_ax, w_ay, b_a, w_ya, b_y)
 
     @implements("rnn.sequence/gru_simple", native=_natives("RNN", "MGUCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "drawn",
+                params={**_RNN, **_MODULE, **_GATES, "features": _HIDDEN,
                         "reset_gate": "fixed: False (the one-gate GRU)",
                         "forget_bias_init": "fixed: unused",
                         "activation_bias_init": "fixed: unused"})
@@ -364,7 +370,7 @@ class RnnOps:
         return _jit("seq_gru_before", _sequence_gru_before)(x, h0, w_x, w_h, b)
 
     @implements("rnn.sequence/gru_reset_after", native=_natives("RNN", "GRUCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "drawn"})
+                params={**_RNN, **_MODULE, **_GATES, "features": _HIDDEN})
     def sequence_gru_reset_after(self, x: Any, h0: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None,
                                  *, cell: Any, reset: Any = "after") -> Any:
         if reset != "after" or b_h is None:
@@ -373,7 +379,7 @@ class RnnOps:
             x, h0, w_x, w_h, b, b_h)
 
     @implements("rnn.sequence/lstm", native=_natives("RNN", "OptimizedLSTMCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "drawn"})
+                params={**_RNN, **_MODULE, **_GATES, "features": _HIDDEN})
     def sequence_lstm(self, x: Any, h0: Any, c0: Any, w_x: Any, w_h: Any, b: Any, *,
                       cell: Any) -> Any:
         return _jit("seq_lstm", lambda *a: _rnn("optimized_lstm", a[0], a[1:3], a[3:]))(
@@ -389,7 +395,9 @@ class RnnOps:
     @implements("rnn.bidirectional/lstm", native=_natives("Bidirectional", "RNN", "LSTMCell",
                                                      "Dense"),
                 params={**_RNN, **_MODULE, **_GATES, **_DENSE,
-                        "forward_rnn": "drawn", "backward_rnn": "drawn",
+                        "features": "drawn: from w_y.shape (the Dense; the cells' features "
+                        "are 2, the wrapper specs' one hidden size)",
+                        "forward_rnn": _WRAPPED, "backward_rnn": _WRAPPED,
                         "merge_fn": "fixed: concatenate [forward, backward] (the notes')"})
     def bidirectional_lstm(self, x: Any, h0: Any, c0: Any, w_x: Any, w_h: Any, b: Any, w_y: Any,
                            b_y: Any, *, cell: Any, output_activation: Any = "identity") -> Any:
@@ -401,7 +409,9 @@ class RnnOps:
     @implements("rnn.bidirectional/gru", native=_natives("Bidirectional", "RNN", "GRUCell",
                                                          "Dense"),
                 params={**_RNN, **_MODULE, **_GATES, **_DENSE,
-                        "forward_rnn": "drawn", "backward_rnn": "drawn",
+                        "features": "drawn: from w_y.shape (the Dense; the cells' features "
+                        "are 2, the wrapper specs' one hidden size)",
+                        "forward_rnn": _WRAPPED, "backward_rnn": _WRAPPED,
                         "merge_fn": "fixed: concatenate [forward, backward] (the notes')"})
     def bidirectional_gru(self, x: Any, h0: Any, w_x: Any, w_h: Any, b: Any, b_h: Any, w_y: Any,
                           b_y: Any, *, cell: Any, reset: Any = "after",
@@ -412,14 +422,16 @@ class RnnOps:
             x, h0, w_x, w_h, b, b_h, w_y, b_y)
 
     @implements("rnn.stacked/lstm", native=_natives("RNN", "OptimizedLSTMCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "drawn"})
+                params={**_RNN, **_MODULE, **_GATES, "features": "fixed: 2, the one hidden size the stacked specs "
+                        "draw"})
     def stacked_lstm(self, x: Any, h0: Any, c0: Any, w_x0: Any, w_x_rest: Any, w_h: Any, b: Any, *,
                      cell: Any) -> Any:
         return _jit("stack_lstm", lambda *a: _stacked("optimized_lstm", *a))(
             x, h0, c0, w_x0, w_x_rest, w_h, b)
 
     @implements("rnn.stacked/gru", native=_natives("RNN", "GRUCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "drawn"})
+                params={**_RNN, **_MODULE, **_GATES, "features": "fixed: 2, the one hidden size the stacked specs "
+                        "draw"})
     def stacked_gru(self, x: Any, h0: Any, w_x0: Any, w_x_rest: Any, w_h: Any, b: Any, b_h: Any, *,
                     cell: Any, reset: Any = "after") -> Any:
         if reset != "after":
