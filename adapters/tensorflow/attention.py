@@ -37,8 +37,9 @@ _DPA_PARAMS = {
     "attn_logits_soft_cap": "fixed: None",
 }
 _MHA_PARAMS = {
-    "num_heads": "drawn", "key_dim": "drawn", "value_dim": "drawn", "output_shape": "drawn",
-    "attention_mask": "drawn",
+    "num_heads": "drawn", "key_dim": "drawn: from w_q.shape, num_heads (E / heads)",
+    "value_dim": "drawn: from w_v.shape, num_heads", "output_shape": "drawn: from w_o.shape",
+    "attention_mask": "drawn: from mask",
     "return_attention_scores": "fixed: True in attn.multi_head, False in /no_weights",
     "use_bias": "fixed: True", "dropout": "fixed: 0.0", "dtype": "fixed: the tested dtype",
     "attention_axes": "fixed: None (the sequence axis)", "use_causal_mask": "fixed: False "
@@ -102,7 +103,9 @@ class AttentionOps:
         """Keras' own convention for fully masked rows is "uniform" (any masked_rows)."""
         return _dpa(q, k, v, mask, bias, scale, is_causal)
 
-    @implements("attn.truncated", composed=True, native=_DPA, params=_DPA_PARAMS)
+    @implements("attn.truncated", composed=True, native=_DPA, params={
+        **_DPA_PARAMS, "mask": "drawn: from left, right (the band)", "bias": "fixed: None",
+        "is_causal": "fixed: False (the band is the mask)"})
     def truncated(self, q: Any, k: Any, v: Any, *, left: int, right: int,
                   scale: float | None = None) -> Any:
         """No window in keras.ops: the band i - left <= j <= i + right as its mask."""

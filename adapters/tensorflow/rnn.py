@@ -49,17 +49,25 @@ _KERAS = {"activation": "fixed: tanh (the notes' candidate)",
           "bias_regularizer": "fixed: None", "kernel_constraint": "fixed: None",
           "recurrent_constraint": "fixed: None", "bias_constraint": "fixed: None",
           "dropout": "fixed: 0", "recurrent_dropout": "fixed: 0", "seed": "fixed: None",
-          "units": "drawn", "dtype": "fixed: the tested dtype"}
+          "units": "drawn: from w_h.shape or w_aa.shape (the hidden size)",
+          "dtype": "fixed: the tested dtype"}
 _LAYER = {**_KERAS, "return_sequences": "fixed: True", "return_state": "fixed: True",
           "zero_output_for_mask": "fixed: False (default); no mask is passed",
           "go_backwards": "fixed: False (Bidirectional sets it)", "stateful": "fixed: False",
           "unroll": "fixed: False (the while loop users run)",
           "use_cudnn": "fixed: 'auto' (cuDNN on a GPU where allowed)",
           "activity_regularizer": "fixed: None"}
-_DENSE = {"units": "drawn", "use_bias": "fixed: True", "activation": "fixed: None "
+_DENSE = {"units": "drawn: from w_ya.shape or w_y.shape (the output size)", "use_bias": "fixed: True", "activation": "fixed: None "
           "(the output activation is applied after)", "dtype": "fixed: the tested dtype",
           **KERAS_LORA, "activity_regularizer": "fixed: None (a loss term, outside the "
           "forward value)"}
+_BOTH_UNITS = "drawn: from w_aa.shape, w_ya.shape (the cell's hidden size, the Dense's)"
+_WRAPPER = {"layer": "fixed: the Keras layer of the spec's one cell kind",
+            "units": "drawn: from w_y.shape (the Dense; the recurrent layer's units are 2, "
+            "the wrapper specs' one hidden size)"}
+_STACKED = {"cell": "fixed: StackedRNNCells of the spec's one cell kind",
+            "cells": "drawn: from w_x_rest.shape (1 + its leading size cells)",
+            "units": "fixed: 2, the one hidden size the stacked specs draw"}
 _BLOCK = {**NAME, "forget_bias": "fixed: 0 (the oracle's forget bias is in b)",
           "cell_clip": "fixed: -1 (no clipping)", "use_peephole": "fixed: True"}
 OUTPUT = {"identity": lambda z: z, "tanh": lambda z: tf.math.tanh(z),
@@ -196,7 +204,7 @@ def _check_tanh(activation: str) -> None:
 class RnnOps:
     # --- cells ---------------------------------------------------------------------------------
     @implements("rnn.elman_cell", native=("keras.layers.SimpleRNNCell", "keras.layers.Dense"),
-                params={**_KERAS, **_DENSE})
+                params={**_KERAS, **_DENSE, "units": _BOTH_UNITS})
     def elman_cell(self, x: Any, a: Any, w_ax: Any, w_aa: Any, b_a: Any, w_ya: Any, b_y: Any,
                    *, activation: str = "tanh", output_activation: str = "identity") -> Any:
         _check_tanh(activation)
@@ -252,7 +260,7 @@ class RnnOps:
 
     # --- sequences -------------------------------------------------------------------------
     @implements("rnn.sequence/elman", native=("keras.layers.SimpleRNN", "keras.layers.Dense"),
-                params={**_LAYER, **_DENSE})
+                params={**_LAYER, **_DENSE, "units": _BOTH_UNITS})
     def sequence_elman(self, x: Any, a0: Any, w_ax: Any, w_aa: Any, b_a: Any, w_ya: Any,
                        b_y: Any, *, cell: str, activation: str = "tanh",
                        output_activation: str = "identity") -> Any:
@@ -331,7 +339,7 @@ class RnnOps:
 
     @implements("rnn.bidirectional/lstm", native=("keras.layers.Bidirectional", "keras.layers.LSTM",
                                              "keras.layers.Dense"),
-                params={**_LAYER, **_DENSE, "layer": "drawn", "backward_layer": "fixed: "
+                params={**_LAYER, **_DENSE, **_WRAPPER, "backward_layer": "fixed: "
                         "None (a copy of layer with go_backwards)",
                         "unit_forget_bias": "fixed: unused (initialisation only)",
                         "merge_mode": "fixed: 'concat' ([forward, backward], the notes')",
@@ -345,7 +353,7 @@ class RnnOps:
 
     @implements("rnn.bidirectional/gru", native=("keras.layers.Bidirectional",
                                                  "keras.layers.GRU", "keras.layers.Dense"),
-                params={**_LAYER, **_DENSE, "layer": "drawn", "backward_layer": "fixed: None",
+                params={**_LAYER, **_DENSE, **_WRAPPER, "backward_layer": "fixed: None",
                         "merge_mode": "fixed: 'concat'", "weights": "fixed: None",
                         "reset_after": "fixed: True (this variant)"})
     def bidirectional_gru(self, x: Any, h0: Any, w_x: Any, w_h: Any, b: Any, b_h: Any,
@@ -379,7 +387,7 @@ class RnnOps:
 
     @implements("rnn.stacked/lstm", native=("keras.layers.RNN", "keras.layers.StackedRNNCells",
                                        "keras.layers.LSTMCell"),
-                params={**_LAYER, "cell": "drawn", "cells": "drawn",
+                params={**_LAYER, **_STACKED,
                         "unit_forget_bias": "fixed: unused (initialisation only)"})
     def stacked_lstm(self, x: Any, h0: Any, c0: Any, w_x0: Any, w_x_rest: Any, w_h: Any,
                      b: Any, *, cell: str) -> Any:
@@ -387,7 +395,7 @@ class RnnOps:
 
     @implements("rnn.stacked/gru", native=("keras.layers.RNN", "keras.layers.StackedRNNCells",
                                            "keras.layers.GRUCell"),
-                params={**_LAYER, "cell": "drawn", "cells": "drawn",
+                params={**_LAYER, **_STACKED,
                         "reset_after": "fixed: True (this variant)"})
     def stacked_gru(self, x: Any, h0: Any, w_x0: Any, w_x_rest: Any, w_h: Any, b: Any,
                     b_h: Any, *, cell: str, reset: str = "after") -> Any:
