@@ -7,7 +7,6 @@ from typing import Any
 from adapters.base import implements
 from adapters.jax._lazy import jax
 
-
 _SOFTMAX = {"axis": "drawn", "where": "not covered: None; a masked softmax (where=) is "
             "never drawn (the attention specs mask through -inf scores instead)"}
 

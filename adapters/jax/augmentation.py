@@ -106,7 +106,8 @@ def _random_jitter(key: Any, x: Any, lower: Any, upper: Any, which: str) -> Any:
 
 _RESIZE = {"image": "drawn: from x", "shape": "drawn: from size, x.shape",
            "precision": "fixed: HIGHEST, the default"}
-_SCALE = {"image": "drawn: from x", "shape": "drawn: from size, x.shape", "spatial_dims": "fixed: (2, 3), NCHW",
+_SCALE = {"image": "drawn: from x", "shape": "drawn: from size, x.shape",
+          "spatial_dims": "fixed: (2, 3), NCHW",
           "scale": "fixed: from the drawn sizes and the grid",
           "translation": "fixed: (1 - scale) / 2", "method": "fixed: linear",
           "antialias": "fixed: False", "precision": "fixed: HIGHEST, the default"}

@@ -25,7 +25,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.jax._lazy import jax, jnp, lax
-from adapters.jax._params import AT_ADD, SEGMENT, SCAN
+from adapters.jax._params import AT_ADD, SCAN, SEGMENT
 from adapters.jax._params import EIGH as EIGH_PARAMS
 
 SUM = "jax.ops.segment_sum"
@@ -268,9 +268,11 @@ class GraphOps:
                   self_loops: str = "add", improved: bool = False) -> Any:
         return gcn(x, edge_index, edge_weight, w, b, self_loops, improved)
 
-    @implements("graph.aggregate", composed=True, native=(SUM, MAX, "jax.lax.scan", "jax.Array.at[].set"),
+    @implements("graph.aggregate", composed=True, native=(SUM, MAX, "jax.lax.scan",
+                                                            "jax.Array.at[].set"),
                 params={**P_SEG, **SCAN, **AT_ADD, "unique_indices": "fixed: False; (node, "
-                        "rank) pairs are unique but not declared so", "xs": "fixed: (the padded neighbour sequences, "
+                        "rank) pairs are unique but not declared so",
+                        "xs": "fixed: (the padded neighbour sequences, "
                         "step indices), time-major (lstm)"})
     @_jitted
     def graph_aggregate(self, x: Any, edge_index: Any, w_l: Any, b_l: Any, w_r: Any,

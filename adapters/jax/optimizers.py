@@ -190,7 +190,8 @@ class OptimizerOps:
     @implements("optim.rmsprop", native="optax.rmsprop", params={
         "learning_rate": "drawn: from lr", "decay": "drawn: from rho", "eps": "drawn",
         "initial_scale": "fixed: 0 (E starts at 0 in every framework)",
-        "eps_in_sqrt": "drawn: from eps_placement", "centered": "fixed: False (not in the catalog's RMSprop)",
+        "eps_in_sqrt": "drawn: from eps_placement",
+        "centered": "fixed: False (not in the catalog's RMSprop)",
         "momentum": "fixed: None (not in the catalog's RMSprop)",
         "nesterov": "fixed: False", "bias_correction": "fixed: False (torch and Keras have "
                                                          "none)"})

@@ -71,19 +71,22 @@ def _prox_step(w: Any, grad: Any, lr: Any, t: Any) -> Any:
     return _soft_threshold(w - lr * grad, t)
 
 
+_FLAT = {"axis": "fixed: None, the flattened vector", "keepdims": "fixed: False"}
+
+
 class RegularizationOps:
     UNSUPPORTED = {
         "reg.early_stopping": "JAX core (and optax) has no early-stopping rule; Flax's "
                               "flax.training.early_stopping is not a dependency here",
     }
 
-    @implements("reg.l1", native="jax.numpy.linalg.norm", params={"ord": "fixed: 1 (L1)", "axis": "fixed: None, the flattened vector",
-                "keepdims": "fixed: False"})
+    @implements("reg.l1", native="jax.numpy.linalg.norm", params={
+        "ord": "fixed: 1 (L1)", **_FLAT})
     def l1(self, w: Any) -> Any:
         return _PENALTIES["l1"](w)
 
-    @implements("reg.l2", native="jax.numpy.linalg.norm", params={"ord": "fixed: None, the 2-norm of the vector", "axis": "fixed: None, the flattened vector",
-                "keepdims": "fixed: False"})
+    @implements("reg.l2", native="jax.numpy.linalg.norm", params={
+        "ord": "fixed: None, the 2-norm of the vector", **_FLAT})
     def l2(self, w: Any) -> Any:
         return _PENALTIES["l2"](w)
 

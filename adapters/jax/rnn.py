@@ -37,14 +37,16 @@ nn = LazyModule("flax.linen", extra="jax")
 
 _JITTED: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
-_MODULE = {**FLAX_MODULE, "param_dtype": "fixed: the tested dtype", "dtype": "fixed: the tested dtype",
+_MODULE = {**FLAX_MODULE, "param_dtype": "fixed: the tested dtype",
+           "dtype": "fixed: the tested dtype",
            "kernel_init": "fixed: unused (the given weights are applied)",
            "recurrent_kernel_init": "fixed: unused (the given weights are applied)",
            "bias_init": "fixed: unused (the given weights are applied)",
            "carry_init": "fixed: unused (the initial state is given)"}
 _GATES = {"gate_fn": "fixed: sigmoid (the notes' gates)",
           "activation_fn": "fixed: tanh (the notes' candidate)"}
-_RNN = {"cell": "fixed: the flax cell of the spec's one cell kind", "time_major": "fixed: True (the canonical (T, N, F))",
+_RNN = {"cell": "fixed: the flax cell of the spec's one cell kind",
+        "time_major": "fixed: True (the canonical (T, N, F))",
         "return_carry": "fixed: True (the last state is an output)",
         "reverse": "fixed: False (Bidirectional sets it for the backward pass)",
         "keep_order": "fixed: False (Bidirectional sets it for the backward pass)",
@@ -53,7 +55,8 @@ _RNN = {"cell": "fixed: the flax cell of the spec's one cell kind", "time_major"
         "split_rngs": "fixed: default (no randomness)"}
 _HIDDEN = "drawn: from w_h.shape (the hidden size)"
 _WRAPPED = "fixed: RNN(cell) of the spec's one cell kind"
-_DENSE = {"features": "drawn: from w_ya.shape or w_y.shape (the output size)", "use_bias": "fixed: True (b_y)", "precision": "fixed: None "
+_DENSE = {"features": "drawn: from w_ya.shape or w_y.shape (the output size)",
+          "use_bias": "fixed: True (b_y)", "precision": "fixed: None "
           "(jax_default_matmul_precision is 'highest' in strict mode)", **_MODULE,
           "promote_dtype": "fixed: default; inputs and params share the tested dtype",
           "dot_general": "fixed: None, lax.dot_general", "dot_general_cls": "fixed: None"}
@@ -422,7 +425,8 @@ class RnnOps:
             x, h0, w_x, w_h, b, b_h, w_y, b_y)
 
     @implements("rnn.stacked/lstm", native=_natives("RNN", "OptimizedLSTMCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "fixed: 2, the one hidden size the stacked specs "
+                params={**_RNN, **_MODULE, **_GATES,
+                        "features": "fixed: 2, the one hidden size the stacked specs "
                         "draw"})
     def stacked_lstm(self, x: Any, h0: Any, c0: Any, w_x0: Any, w_x_rest: Any, w_h: Any, b: Any, *,
                      cell: Any) -> Any:
@@ -430,7 +434,8 @@ class RnnOps:
             x, h0, c0, w_x0, w_x_rest, w_h, b)
 
     @implements("rnn.stacked/gru", native=_natives("RNN", "GRUCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "fixed: 2, the one hidden size the stacked specs "
+                params={**_RNN, **_MODULE, **_GATES,
+                        "features": "fixed: 2, the one hidden size the stacked specs "
                         "draw"})
     def stacked_gru(self, x: Any, h0: Any, w_x0: Any, w_x_rest: Any, w_h: Any, b: Any, b_h: Any, *,
                     cell: Any, reset: Any = "after") -> Any:

@@ -116,7 +116,8 @@ class AttentionOps:
 
     @implements("attn.self_attention", composed=True,
                 native=("keras.layers.Dense", "keras.layers.Attention"),
-                params={**KERAS_DENSE, "use_scale": "fixed: True, its scalar set to the drawn scale",
+                params={**KERAS_DENSE,
+                        "use_scale": "fixed: True, its scalar set to the drawn scale",
                         "score_mode": "fixed: 'dot'", "dropout": "fixed: 0.0",
                         "seed": "fixed: None, unused without dropout",
                         "use_bias": "fixed: False (Dense)", "mask": "fixed: None",

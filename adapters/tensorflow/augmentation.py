@@ -177,7 +177,8 @@ class AugmentationOps:
         return _nchw(tf.image.adjust_contrast(_nhwc(x), factor))
 
     @implements("aug.color_jitter/saturation_hsv", native="tf.image.adjust_saturation",
-                params={"image": "drawn: from x", "saturation_factor": "drawn: from factor", "name": "fixed: None"})
+                params={"image": "drawn: from x", "saturation_factor": "drawn: from factor",
+                        "name": "fixed: None"})
     def saturation_hsv(self, x: Any, *, factor: float, mode: str, clip: bool) -> Any:
         return _nchw(tf.image.adjust_saturation(_nhwc(x), factor))
 
@@ -231,17 +232,20 @@ class AugmentationOps:
         return tf.where((u < p)[:, None, None, None], flipped, x)
 
     @implements("aug.crop/random", native="tf.image.stateless_random_crop",
-                params={"value": "drawn: from x", "size": "drawn: from height, width, x.shape", "seed": "fixed: one per image",
+                params={"value": "drawn: from x", "size": "drawn: from height, width, x.shape",
+                        "seed": "fixed: one per image",
                         **NAME})
     def random_crop(self, x: Any, *, height: int, width: int) -> Any:
         return _nchw(_graph(_crop_loop, height, width)(_nhwc(x), _seeds(x.shape[0])))
 
     @implements("aug.crop/distorted_box",
                 native="tf.image.stateless_sample_distorted_bounding_box",
-                params={"image_size": "drawn: from x.shape", "bounding_boxes": "fixed: none (the image)",
+                params={"image_size": "drawn: from x.shape",
+                        "bounding_boxes": "fixed: none (the image)",
                         "seed": "fixed: one per box", "min_object_covered": "fixed: 0",
                         "aspect_ratio_range": "drawn: from ratio",
-                        "area_range": "drawn: from scale", "max_attempts": "drawn: from attempts", "use_image_if_no_bounding_boxes":
+                        "area_range": "drawn: from scale", "max_attempts": "drawn: from attempts",
+                        "use_image_if_no_bounding_boxes":
                         "fixed: True", "name": "fixed: None"})
     def distorted_boxes(self, x: Any, *, height: int, width: int, scale, ratio,
                         attempts: int) -> Any:

@@ -162,7 +162,8 @@ class OptimizerOps:
         return _run(opt, var, grads, lambda o, p: (p, -_slot(o, "_momentum") / lr))
 
     @implements("optim.momentum", native="keras.optimizers.SGD", params={
-        **_COMMON, "learning_rate": "drawn: from lr", "momentum": "drawn", "nesterov": "fixed: False "
+        **_COMMON, "learning_rate": "drawn: from lr", "momentum": "drawn",
+        "nesterov": "fixed: False "
         "(optim.nag)", "weight_decay": _NO_WD})
     def momentum(self, params: Any, grads: Any, *, lr: float, momentum: float,
                  form: str = "velocity", dampening: float = 0.0) -> Any:
@@ -172,7 +173,8 @@ class OptimizerOps:
                               ("momentum", lr, momentum))
 
     @implements("optim.momentum/lr_schedule", native="keras.optimizers.SGD", params={
-        **_COMMON, "learning_rate": "drawn: from lrs (lrs[iteration], a schedule)", "momentum": "drawn", "nesterov": "fixed: False",
+        **_COMMON, "learning_rate": "drawn: from lrs (lrs[iteration], a schedule)",
+        "momentum": "drawn", "nesterov": "fixed: False",
         "weight_decay": _NO_WD})
     def momentum_lr_schedule(self, params: Any, grads: Any, lrs: Any, *, momentum: float,
                              form: str = "velocity") -> Any:
@@ -184,7 +186,8 @@ class OptimizerOps:
         return _run(opt, var, grads, lambda o, p: (p, -_slot(o, "_momentum")))
 
     @implements("optim.nag", native="keras.optimizers.SGD", params={
-        **_COMMON, "learning_rate": "drawn: from lr", "momentum": "drawn", "nesterov": "fixed: True",
+        **_COMMON, "learning_rate": "drawn: from lr", "momentum": "drawn",
+        "nesterov": "fixed: True",
         "weight_decay": _NO_WD})
     def nag(self, x0: Any, q: Any, a: Any, b: Any, c: Any, *, kind: str, steps: int,
             lr: float, momentum: float, form: str = "lookahead") -> Any:
@@ -204,7 +207,8 @@ class OptimizerOps:
 
     # --- adaptive methods ----------------------------------------------------------------
     @implements("optim.adagrad", native="keras.optimizers.Adagrad", params={
-        **_COMMON, "learning_rate": "drawn: from lr", "initial_accumulator_value": "drawn: from initial_accumulator",
+        **_COMMON, "learning_rate": "drawn: from lr",
+        "initial_accumulator_value": "drawn: from initial_accumulator",
         "epsilon": "drawn: from eps", "weight_decay": _NO_WD})
     def adagrad(self, params: Any, grads: Any, *, lr: float, eps: float,
                 initial_accumulator: float = 0.1, eps_placement: str = "inside") -> Any:

@@ -27,14 +27,16 @@ def _group_squares(w: Any, groups: Any) -> Any:
     return tf.math.unsorted_segment_sum(sq, slot, tf.size(present))
 
 
+_WHOLE = {**NAME, "axis": "fixed: None, the whole tensor", "keepdims": "fixed: False"}
+
+
 class RegularizationOps:
-    @implements("reg.l1", native="tf.norm", params={**NAME, "ord": "fixed: 1 (L1)", "axis": "fixed: None, the whole tensor",
-                "keepdims": "fixed: False"})
+    @implements("reg.l1", native="tf.norm", params={**_WHOLE, "ord": "fixed: 1 (L1)"})
     def l1(self, w: Any) -> Any:
         return tf.norm(w, ord=1)
 
-    @implements("reg.l2", native="tf.norm", params={**NAME, "ord": "fixed: 'euclidean' (default)", "axis": "fixed: None, the whole tensor",
-                "keepdims": "fixed: False"})
+    @implements("reg.l2", native="tf.norm",
+                params={**_WHOLE, "ord": "fixed: 'euclidean' (default)"})
     def l2(self, w: Any) -> Any:
         return tf.norm(w)
 

@@ -57,7 +57,8 @@ _LAYER = {**_KERAS, "return_sequences": "fixed: True", "return_state": "fixed: T
           "unroll": "fixed: False (the while loop users run)",
           "use_cudnn": "fixed: 'auto' (cuDNN on a GPU where allowed)",
           "activity_regularizer": "fixed: None"}
-_DENSE = {"units": "drawn: from w_ya.shape or w_y.shape (the output size)", "use_bias": "fixed: True", "activation": "fixed: None "
+_DENSE = {"units": "drawn: from w_ya.shape or w_y.shape (the output size)",
+          "use_bias": "fixed: True", "activation": "fixed: None "
           "(the output activation is applied after)", "dtype": "fixed: the tested dtype",
           **KERAS_LORA, "activity_regularizer": "fixed: None (a loss term, outside the "
           "forward value)"}

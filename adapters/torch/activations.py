@@ -8,7 +8,8 @@ from adapters.base import implements
 from adapters.torch._lazy import F, torch
 
 _OUT = "fixed: None (a new tensor; out= writes in place)"
-_SOFTMAX = {"dim": "drawn: from axis", "_stacklevel": "fixed: the default (a warning's stack level)",
+_SOFTMAX = {"dim": "drawn: from axis",
+            "_stacklevel": "fixed: the default (a warning's stack level)",
             "dtype": "not covered: None, the input's dtype (a cast before the op is another "
                      "op)"}
 

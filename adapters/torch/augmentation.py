@@ -211,7 +211,8 @@ class AugmentationOps:
         return aug(x)
 
     @implements("aug.gaussian_noise/random", native="kornia.augmentation.RandomGaussianNoise",
-                params={"mean": "fixed: 0", "std": "drawn: from sigma", "same_on_batch": "fixed: False",
+                params={"mean": "fixed: 0", "std": "drawn: from sigma",
+                        "same_on_batch": "fixed: False",
                         "p": "fixed: 1", "keepdim": "fixed: False"})
     def random_noise(self, x: Any, *, sigma: float) -> Any:
         return kornia_aug.RandomGaussianNoise(mean=0.0, std=sigma, p=1.0)(x)

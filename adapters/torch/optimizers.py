@@ -181,7 +181,8 @@ class OptimizerOps:
     # --- adaptive methods ----------------------------------------------------------------
     @implements("optim.adagrad/eps_outside", native="torch.optim.Adagrad", params={
         "lr": "drawn", "lr_decay": "fixed: 0 (the catalog's Adagrad has no lr decay)",
-        "weight_decay": _NO_WD, "initial_accumulator_value": "drawn: from initial_accumulator", "eps": "drawn",
+        "weight_decay": _NO_WD, "initial_accumulator_value": "drawn: from initial_accumulator",
+        "eps": "drawn",
         "foreach": _SINGLE, "maximize": _NO_MAX, "differentiable": _NO_DIFF,
         "fused": "fixed: None (the single-tensor path)"})
     def adagrad(self, params: Any, grads: Any, *, lr: float, eps: float,

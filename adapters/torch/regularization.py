@@ -23,21 +23,23 @@ def _group_squares(w: Any, groups: Any) -> Any:
     return torch.zeros(present.numel(), dtype=w.dtype, device=w.device).index_add(0, slot, sq)
 
 
+_WHOLE = {"dim": "fixed: None, the whole tensor", "keepdim": "fixed: False",
+          "dtype": "fixed: None, no upcast", "out": "fixed: None, a new tensor"}
+
+
 class RegularizationOps:
     UNSUPPORTED = {
         "reg.early_stopping": "torch has no early-stopping rule (no training loop or callback "
                               "API: torch.optim and torch.nn stop at single steps)",
     }
 
-    @implements("reg.l1", native="torch.linalg.vector_norm", params={"ord": "fixed: 1 (L1)", "dim": "fixed: None, the whole tensor",
-                "keepdim": "fixed: False", "dtype": "fixed: None, no upcast",
-                "out": "fixed: None, a new tensor"})
+    @implements("reg.l1", native="torch.linalg.vector_norm",
+                params={"ord": "fixed: 1 (L1)", **_WHOLE})
     def l1(self, w: Any) -> Any:
         return torch.linalg.vector_norm(w, ord=1)
 
-    @implements("reg.l2", native="torch.linalg.vector_norm", params={"ord": "fixed: 2 (default)", "dim": "fixed: None, the whole tensor",
-                "keepdim": "fixed: False", "dtype": "fixed: None, no upcast",
-                "out": "fixed: None, a new tensor"})
+    @implements("reg.l2", native="torch.linalg.vector_norm",
+                params={"ord": "fixed: 2 (default)", **_WHOLE})
     def l2(self, w: Any) -> Any:
         return torch.linalg.vector_norm(w)
 

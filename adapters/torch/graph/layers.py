@@ -119,7 +119,8 @@ class LayerOps:
     @implements("graph.aggregate", native="torch_geometric.nn.conv.SAGEConv", params={
         **IN_OUT, "aggr": "drawn",
         "normalize": "fixed: False (the layer without output L2 normalization)",
-        "root_weight": "fixed: True (the W_r h_t term)", "project": "drawn: from aggr (True for max_pool)",
+        "root_weight": "fixed: True (the W_r h_t term)",
+        "project": "drawn: from aggr (True for max_pool)",
         "bias": "fixed: True (b_l)"})
     def graph_aggregate(self, x: Any, edge_index: Any, w_l: Any, b_l: Any, w_r: Any,
                         *params: Any, aggr: str = "mean", lstm_padding: str = "none") -> Any:
@@ -261,7 +262,8 @@ class LayerOps:
         return run(m, {"nn.0.weight": w, "nn.0.bias": b}, x, ei)
 
     @implements("graph.residual_dense", native="torch_geometric.nn.DeepGCNLayer", params={
-        "conv": "fixed: GCNConv on A + I", "norm": "fixed: None", "act": "fixed: tanh, the one activation the specs draw (relu's kink is not "
+        "conv": "fixed: GCNConv on A + I", "norm": "fixed: None",
+        "act": "fixed: tanh, the one activation the specs draw (relu's kink is not "
         "drawn)",
         "block": "drawn", "dropout": "fixed: 0.0", "ckpt_grad": "fixed: False"})
     def graph_residual_dense(self, x: Any, edge_index: Any, edge_weight: Any, *params: Any,

@@ -15,8 +15,8 @@ from typing import Any
 from adapters.base import implements
 from adapters.torch._lazy import torch
 from adapters.torch._params import EIGH as EIGH_PARAMS
-from adapters.torch.graph.layers import BIAS, IN_OUT
 from adapters.torch.graph._pyg import conv, layer, run, utils
+from adapters.torch.graph.layers import BIAS, IN_OUT
 
 EIGH = "torch.linalg.eigh"
 LAP = "torch_geometric.utils.get_laplacian"
