@@ -110,7 +110,10 @@ class RegularizationOps:
             data_loss, w1, w2, jnp.asarray(lambda_r, dtype), jnp.asarray(lambda_g, dtype),
             slots, penalty=penalty, form=group_form, counts=counts)
 
-    @implements("reg.dropout", composed=True)
+    @implements("reg.dropout", composed=True, native="jax.random.bernoulli", params={
+        "p": "drawn: from p (the keep probability 1 - p)", "shape": "fixed: x's shape",
+        "mode": "fixed: 'low' (default); 'high' (more bits, for p < ~1e-7 in float32) is not "
+        "covered", "out_sharding": "fixed: None, one device"})
     def dropout(self, x: Any, *, p: float) -> Any:
         return _jit(_dropout)(x, self.next_key(), jnp.asarray(1.0 - p))
 

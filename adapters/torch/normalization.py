@@ -13,6 +13,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.torch._lazy import F, torch
+from adapters.torch._params import OUT
 
 
 def _torch_momentum(momentum: float, momentum_on: str) -> float:
@@ -50,7 +51,8 @@ class NormalizationOps:
                                       momentum, momentum_on)
         return y, rm, rv
 
-    @implements("norm.batch_norm_train/biased_running_var", composed=True)
+    @implements("norm.batch_norm_train/biased_running_var", composed=True,
+                native="torch.nn.functional.batch_norm", params=_BN_TRAIN)
     def batch_norm_train_biased(self, x: Any, gamma: Any, beta: Any, running_mean: Any,
                                 running_var: Any, *, eps: float, momentum: float,
                                 momentum_on: str = "batch",
@@ -93,7 +95,9 @@ class NormalizationOps:
         shape[axis] = v.shape[axis]
         return torch._weight_norm(v, g.reshape(shape), axis)
 
-    @implements("norm.cosine_norm", composed=True)
+    @implements("norm.cosine_norm", composed=True, native="torch.linalg.vector_norm", params={
+        "ord": "fixed: 2 (default)", "dim": "fixed: 1, each row",
+        "keepdim": "fixed: True", "dtype": "fixed: None, no upcast", **OUT})
     def cosine_norm(self, x: Any, w: Any) -> Any:
         """No cosine-unit layer in torch; F.normalize would put an eps on the norm
         (docs/conventions/normalization.md §2.3), so the oracle's eps-free formula is
@@ -102,7 +106,9 @@ class NormalizationOps:
         w_norm = torch.linalg.vector_norm(w, dim=1, keepdim=True)
         return (x @ w.T) / (x_norm * w_norm.T)
 
-    @implements("norm.standardize", composed=True)
+    @implements("norm.standardize", composed=True, native=("torch.var_mean", "torch.sqrt"),
+                params={"dim": "drawn: from axis", "correction": "fixed: 0, the population "
+                        "variance (the notes')", "keepdim": "fixed: True", **OUT})
     def standardize(self, x: Any, *, axis: int | tuple[int, ...] = 0, eps: float) -> Any:
         """torch has no z-score op: mean and torch.var(correction=0), both native."""
         var, mean = torch.var_mean(x, dim=axis, correction=0, keepdim=True)

@@ -43,12 +43,14 @@ class RegularizationOps:
     def l2(self, w: Any) -> Any:
         return torch.linalg.vector_norm(w)
 
-    @implements("reg.l2_squared", composed=True)
+    @implements("reg.l2_squared", composed=True, native="torch.sum",
+                params={"dtype": "fixed: None, no upcast"})
     def l2_squared(self, w: Any) -> Any:
         # Not vector_norm(w) ** 2: that rounds the square root first.
         return torch.sum(w * w)
 
-    @implements("reg.group", composed=True)
+    @implements("reg.group", composed=True, native=("torch.Tensor.index_add", "torch.sum"),
+                params={"alpha": "fixed: 1 (default)", "dtype": "fixed: None, no upcast"})
     def group(self, w: Any, groups: Any, *, form: str) -> Any:
         sq = _group_squares(w, groups)
         return torch.sum(sq if form == "squares" else torch.sqrt(sq))
@@ -73,6 +75,7 @@ class RegularizationOps:
     def prox_l1(self, w: Any, *, lam: float) -> Any:
         return F.softshrink(w, lambd=lam)
 
-    @implements("reg.prox_l1/step", composed=True)
+    @implements("reg.prox_l1/step", composed=True, native="torch.nn.functional.softshrink",
+                params={"lambd": "drawn: from lr, lam (lr * lam)"})
     def prox_gradient_step(self, w: Any, grad: Any, *, lr: float, lam: float) -> Any:
         return F.softshrink(w - lr * grad, lambd=lr * lam)
