@@ -16,7 +16,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.tensorflow._lazy import keras, tf
-from adapters.tensorflow._params import NAME
+from adapters.tensorflow._params import MATMUL, NAME
 
 
 def _keras_momentum(momentum: float, momentum_on: str) -> float:
@@ -142,7 +142,7 @@ class NormalizationOps:
         norm = tf.sqrt(tf.reduce_sum(v * v, axis=others, keepdims=True))
         return tf.reshape(g, shape) * v / norm
 
-    @implements("norm.cosine_norm", composed=True)
+    @implements("norm.cosine_norm", composed=True, native="tf.linalg.matmul", params=MATMUL)
     def cosine_norm(self, x: Any, w: Any) -> Any:
         """tf.math.l2_normalize puts its eps on the sum of squares
         (docs/conventions/normalization.md §2.3): the oracle's eps-free formula is composed
@@ -151,7 +151,8 @@ class NormalizationOps:
         w_norm = tf.sqrt(tf.reduce_sum(w * w, axis=1, keepdims=True))
         return tf.linalg.matmul(x, w, transpose_b=True) / (x_norm * tf.transpose(w_norm))
 
-    @implements("norm.standardize", composed=True)
+    @implements("norm.standardize", composed=True, native="tf.nn.moments", params={
+        **NAME, "shift": "fixed: None (deprecated, unused)", "keepdims": "fixed: True"})
     def standardize(self, x: Any, *, axis: int | tuple[int, ...] = 0, eps: float) -> Any:
         """tf.nn.moments (two-pass), then (x - mean) / sqrt(var + eps)."""
         axes = [axis] if isinstance(axis, int) else list(axis)

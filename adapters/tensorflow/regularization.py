@@ -44,7 +44,8 @@ class RegularizationOps:
     def l2_squared(self, w: Any) -> Any:
         return 2 * tf.nn.l2_loss(w)
 
-    @implements("reg.group", composed=True)
+    @implements("reg.group", composed=True, native="tf.math.unsorted_segment_sum",
+                params=NAME)
     def group(self, w: Any, groups: Any, *, form: str) -> Any:
         sq = _group_squares(w, groups)
         return tf.reduce_sum(sq if form == "squares" else tf.sqrt(sq))
@@ -70,7 +71,8 @@ class RegularizationOps:
     def prox_l1(self, w: Any, *, lam: float) -> Any:
         return keras.ops.soft_shrink(w, threshold=lam)
 
-    @implements("reg.prox_l1/step", composed=True)
+    @implements("reg.prox_l1/step", composed=True, native="keras.ops.soft_shrink",
+                params={"threshold": "drawn: from lr, lam (lr * lam)"})
     def prox_gradient_step(self, w: Any, grad: Any, *, lr: float, lam: float) -> Any:
         return keras.ops.soft_shrink(w - lr * grad, threshold=lr * lam)
 
