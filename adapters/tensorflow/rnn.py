@@ -52,7 +52,6 @@ _KERAS = {"activation": "fixed: tanh (the notes' candidate)",
           "units": "drawn: from w_h.shape or w_aa.shape (the hidden size)",
           "dtype": "fixed: the tested dtype"}
 _LAYER = {**_KERAS, "return_sequences": "fixed: True", "return_state": "fixed: True",
-          "zero_output_for_mask": "fixed: False (default); no mask is passed",
           "go_backwards": "fixed: False (Bidirectional sets it)", "stateful": "fixed: False",
           "unroll": "fixed: False (the while loop users run)",
           "use_cudnn": "fixed: 'auto' (cuDNN on a GPU where allowed)",
@@ -67,6 +66,7 @@ _WRAPPER = {"layer": "fixed: the Keras layer of the spec's one cell kind",
             "units": "drawn: from w_y.shape (the Dense; the recurrent layer's units are 2, "
             "the wrapper specs' one hidden size)"}
 _STACKED = {"cell": "fixed: StackedRNNCells of the spec's one cell kind",
+            "zero_output_for_mask": "fixed: False (default); no mask is passed",
             "cells": "drawn: from w_x_rest.shape (1 + its leading size cells)",
             "units": "fixed: 2, the one hidden size the stacked specs draw"}
 _BLOCK = {**NAME, "forget_bias": "fixed: 0 (the oracle's forget bias is in b)",

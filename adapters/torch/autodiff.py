@@ -111,7 +111,7 @@ class AutodiffOps:
 
     @implements("ad.vjp", native=("torch.autograd.grad", "torch.nn.functional.linear",
                                   "torch.nn.functional.log_softmax"),
-                params={**_MLP_PARAMS, **_GRAD})
+                params={**{k: v for k, v in _MLP_PARAMS.items() if k != "level"}, **_GRAD})
     def mlp_vjp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, g: Any) -> Any:
         params = [p.detach().requires_grad_(True) for p in (x, w1, b1, w2, b2)]
         loss = _mlp_loss(*params, t)
