@@ -220,7 +220,8 @@ class AugmentationOps:
         return _nchw(fn(_nhwc(x), _seeds()))
 
     @implements("aug.flip/random_p", composed=True, native="tf.random.stateless_uniform",
-                params={**NAME, "minval": "fixed: 0 (default)", "maxval": "fixed: None (default: 1 for floats)",
+                params={**NAME, "minval": "fixed: 0 (default)",
+                        "maxval": "fixed: None (default: 1 for floats)",
                         "dtype": "fixed: float32, the draw compared with p (p is dyadic, exact "
                         "in float32)", "alg": "fixed: 'auto_select' (default), the "
                         "device's Philox or ThreeFry"})
