@@ -57,9 +57,12 @@ class Mapping:
     method: str
     composed: bool
     # The native callables the mapping calls (dotted paths, e.g. "torch.nn.functional.
-    # avg_pool2d") and what becomes of each of their keywords: "drawn" (a spec draws it),
-    # "fixed: <reason>" or "not covered: <reason>" (``python -m conformance coverage
-    # --params`` lists every keyword of every native callable against this).
+    # avg_pool2d") and what becomes of each of their keywords: "drawn" (a spec draws a kwarg
+    # or input of that name), "drawn: from a, b (why)" (computed from the drawn kwargs or
+    # inputs a, b: a renamed or converted hyper-parameter, a size read from a drawn
+    # array's shape), "fixed: <reason>" or "not covered: <reason>" (``python -m conformance
+    # coverage --params`` lists every keyword of every native callable against this;
+    # tests/test_params.py checks that what is called drawn is drawn and varies).
     native: tuple[str, ...] = ()
     params: tuple[tuple[str, str], ...] = ()
 
@@ -78,9 +81,10 @@ def implements(op: str, *, composed: bool = False, native: str | Sequence[str] =
     natives = (native,) if isinstance(native, str) else tuple(native)
     accounted = tuple(sorted((params or {}).items()))
     for name, what in accounted:
-        if not (what == "drawn" or what.startswith(("fixed: ", "not covered: "))):
-            raise ValueError(f"{op}: parameter {name!r} must be 'drawn', 'fixed: <reason>' "
-                             f"or 'not covered: <reason>', got {what!r}")
+        if not (what == "drawn" or what.startswith(("drawn: from ", "fixed: ",
+                                                     "not covered: "))):
+            raise ValueError(f"{op}: parameter {name!r} must be 'drawn', 'drawn: from <names>',"
+                             f" 'fixed: <reason>' or 'not covered: <reason>', got {what!r}")
 
     def mark(fn: Callable) -> Callable:
         ops = getattr(fn, "_implements", ())

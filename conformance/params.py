@@ -28,19 +28,49 @@ class Row:
     status: str  # drawn | fixed: ... | not covered: ... | unaccounted | no native declared...
 
 
+# The short names the adapters' ``_lazy.py`` modules (and their docstrings) use for framework
+# modules: a mapping may declare ``tf.math.sigmoid`` or ``jnp.dot`` as it calls them.
+ALIASES = {
+    "tf": "tensorflow", "jnp": "jax.numpy", "lax": "jax.lax", "F": "torch.nn.functional",
+    "nn": "torch.nn", "optax": "optax", "keras": "keras",
+}
+
+
 def resolve(path: str) -> Any:
     """``torch.nn.functional.avg_pool2d``: the longest importable module prefix, then
-    attributes."""
+    attributes. A first component from ``ALIASES`` (``tf.``, ``jnp.``, ``F.``...) is
+    expanded; ``jax.Array.at[].add`` (an indexed update, ``x.at[i].add(v)``) resolves to the
+    method of the update reference JAX returns for ``x.at[i]``."""
+    head, _, rest = path.partition(".")
+    if head in ALIASES:
+        path = ALIASES[head] + ("." + rest if rest else "")
+    m = re.fullmatch(r"jax\.Array\.at\[\]\.(\w+)", path)
+    if m:
+        jnp = importlib.import_module("jax.numpy")
+        return getattr(type(jnp.zeros(1).at[0]), m.group(1))
     parts = path.split(".")
     for i in range(len(parts), 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:i]))
-        except (ImportError, TypeError, ValueError):  # not a module path (".at[].add")
+        except (ImportError, TypeError, ValueError):  # not a module path
             continue
         for name in parts[i:]:
             obj = getattr(obj, name)
         return obj
     raise ImportError(f"cannot import any prefix of {path!r}")
+
+
+def raw_op_keywords(path: str) -> list[str]:
+    """``tf.raw_ops.X`` takes keyword arguments only, its inputs (tensors) and attributes:
+    the attributes with a default (the op's options; ``T`` and the like are inferred from
+    the inputs) and ``name``, read from the registered OpDef."""
+    resolve(path)  # the op exists in this TensorFlow
+    from tensorflow.python.framework import op_def_registry
+
+    op_def = op_def_registry.get(path.rsplit(".", 1)[-1])
+    if op_def is None:
+        raise AttributeError(f"no registered OpDef for {path!r}")
+    return [a.name for a in op_def.attr if a.HasField("default_value")] + ["name"]
 
 
 def keywords(fn: Any) -> list[str] | None:
@@ -59,9 +89,10 @@ def keywords(fn: Any) -> list[str] | None:
 
 def _documented_keywords(fn: Any) -> list[str] | None:
     """torch's C builtins (torch.tanh, F.linear) carry their signature as the docstring's
-    first line, ``linear(input, weight, bias=None) -> Tensor``: its optional names."""
-    doc = (getattr(fn, "__doc__", None) or "").strip()
-    m = re.match(r"[\w.]+\((.*?)\)\s*(->|$)", doc.splitlines()[0] if doc else "")
+    first line(s), ``linear(input, weight, bias=None) -> Tensor``: its optional names."""
+    doc = (getattr(fn, "__doc__", None) or "").strip() or _torch_schema(fn)
+    # the signature may wrap over lines (scaled_dot_product_attention's does)
+    m = re.match(r"[\w.]+\(([^)]*)\)\s*(->|$|\n)", doc)
     if m is None:
         return None
     names, keyword_only = [], False
@@ -73,6 +104,27 @@ def _documented_keywords(fn: Any) -> list[str] | None:
             if "=" in part or keyword_only:
                 names.append(name)
     return names
+
+
+def _torch_schema(fn: Any) -> str:
+    """An undocumented torch builtin (``torch._weight_norm``): its ATen schema,
+    ``aten::_weight_norm(Tensor v, Tensor g, int dim=0) -> Tensor``, as a signature line."""
+    if not (getattr(fn, "__module__", None) or "").startswith("torch"):
+        return ""
+    try:
+        import torch
+
+        schemas = torch._C._jit_get_schemas_for_operator(f"aten::{fn.__name__}")
+    except (ImportError, AttributeError, RuntimeError):
+        return ""
+    if not schemas:
+        return ""
+    text = str(schemas[0]).removeprefix("aten::")
+    # "Tensor v, int dim=0": keep the names (the last word before any default)
+    head, _, tail = text.partition("(")
+    args = [re.sub(r"^.*\s(\w+)(=.*)?$", lambda m: m.group(1) + (m.group(2) or ""),
+                   a.strip()) for a in tail.split(")")[0].split(",") if a.strip()]
+    return f"{head}({', '.join(args)}) -> Tensor"
 
 
 def rows(backends: list[str] | None = None) -> list[Row]:
@@ -88,7 +140,8 @@ def rows(backends: list[str] | None = None) -> list[Row]:
             seen: set[str] = set()
             for path in m.native:
                 try:
-                    names = keywords(resolve(path))
+                    names = (raw_op_keywords(path) if ".raw_ops." in path
+                             else keywords(resolve(path)))
                 except (ImportError, AttributeError, AdapterError, TypeError) as exc:
                     out.append(Row(backend, op, path, None, f"cannot resolve: {exc}"))
                     continue

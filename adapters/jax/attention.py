@@ -20,6 +20,7 @@ from typing import Any
 
 from adapters.base import LazyModule, implements
 from adapters.jax._lazy import jax, jnp
+from adapters.jax._params import FLAX_MODULE
 
 flax_nn = LazyModule("flax.linen", extra="jax")
 
@@ -32,8 +33,9 @@ _DPA_PARAMS = {
     "implementation": "fixed: None ('xla'); attn.scaled_dot_product/cudnn selects 'cudnn'",
     "return_residual": "fixed: False",
 }
-_MHA_PARAMS = {
-    "num_heads": "drawn", "qkv_features": "drawn", "out_features": "drawn", "mask": "drawn",
+_MHA_PARAMS = {**FLAX_MODULE,
+    "num_heads": "drawn", "qkv_features": "drawn: from w_q.shape",
+    "out_features": "drawn: from w_o.shape", "mask": "drawn",
     "dtype": "fixed: the tested dtype", "param_dtype": "fixed: the tested dtype",
     "use_bias": "fixed: True", "dropout_rate": "fixed: 0.0", "deterministic": "fixed: True",
     "broadcast_dropout": "fixed: True (no dropout)", "precision": "fixed: None, the "
@@ -92,13 +94,18 @@ class AttentionOps:
         """implementation='cudnn': cuDNN's fused attention (GPU, half types)."""
         return _dpa(q, k, v, mask, bias, scale, is_causal, "cudnn")
 
-    @implements("attn.truncated", native=_DPA, params={**_DPA_PARAMS,
-                "local_window_size": "drawn"})
+    @implements("attn.truncated", native=_DPA, params={
+        **_DPA_PARAMS, "local_window_size": "drawn: from left, right",
+        "mask": "fixed: None (the window is local_window_size)", "bias": "fixed: None",
+        "is_causal": "fixed: False (the window is local_window_size)"})
     def truncated(self, q: Any, k: Any, v: Any, *, left: int, right: int,
                   scale: float | None = None) -> Any:
         return _dpa(q, k, v, None, None, scale, False, window=(left, right))
 
-    @implements("attn.self_attention", composed=True, native=_DPA, params=_DPA_PARAMS)
+    @implements("attn.self_attention", composed=True, native=(_DPA, "jax.nn.softmax"), params={
+        **_DPA_PARAMS, "mask": "fixed: None, no mask in the notes' form", "bias": "fixed: None",
+        "is_causal": "fixed: False", "axis": "fixed: -1, over the keys (Dv != D)",
+        "where": "fixed: None, no mask"})
     def self_attention(self, x: Any, w_q: Any, w_k: Any, w_v: Any, *,
                        scale: float | None = 1.0) -> Any:
         """Projections x W^T, then jax.nn.dot_product_attention with one head. That kernel
@@ -119,7 +126,7 @@ class AttentionOps:
 
     @implements("attn.additive_score/attention", composed=True,
                 native=("jax.numpy.tanh", "jax.nn.softmax"),
-                params={"where": "drawn", "axis": "fixed: -1, over the keys"})
+                params={"where": "drawn: from mask", "axis": "fixed: -1, over the keys"})
     def additive_attention(self, q: Any, k: Any, value: Any, w_q: Any, w_k: Any, v_a: Any,
                            mask: Any = None, *, masked_rows: str = "zeros") -> Any:
         scores = self.additive_score(q, k, w_q, w_k, v_a)

@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters.base import LazyModule, implements
 from adapters.jax._lazy import jax, jnp
+from adapters.jax._params import EIGH, EINSUM
 
 pix = LazyModule("dm_pix", extra="jax")
 
@@ -103,9 +104,10 @@ def _random_jitter(key: Any, x: Any, lower: Any, upper: Any, which: str) -> Any:
     return _per_image(key, x.shape[0], fn, x)
 
 
-_RESIZE = {"image": "drawn", "shape": "drawn",
+_RESIZE = {"image": "drawn: from x", "shape": "drawn: from size, x.shape",
            "precision": "fixed: HIGHEST, the default"}
-_SCALE = {"image": "drawn", "shape": "drawn", "spatial_dims": "fixed: (2, 3), NCHW",
+_SCALE = {"image": "drawn: from x", "shape": "drawn: from size, x.shape",
+          "spatial_dims": "fixed: (2, 3), NCHW",
           "scale": "fixed: from the drawn sizes and the grid",
           "translation": "fixed: (1 - scale) / 2", "method": "fixed: linear",
           "antialias": "fixed: False", "precision": "fixed: HIGHEST, the default"}
@@ -135,13 +137,14 @@ class AugmentationOps:
 
     # --- geometry ------------------------------------------------------------------------
     @implements("aug.flip", native=("dm_pix.flip_left_right", "dm_pix.flip_up_down"),
-                params={"image": "drawn", "channel_axis": "fixed: -3, NCHW"})
+                params={"image": "drawn: from x", "channel_axis": "fixed: -3, NCHW"})
     def flip(self, x: Any, *, direction: str) -> Any:
         fn = pix.flip_left_right if direction == "horizontal" else pix.flip_up_down
         return fn(x, channel_axis=CHW)
 
     @implements("aug.crop", native="jax.lax.dynamic_slice",
-                params={"operand": "drawn", "start_indices": "drawn", "slice_sizes": "drawn",
+                params={"operand": "drawn: from x", "start_indices": "drawn: from top, left",
+                        "slice_sizes": "drawn: from height, width, x.shape",
                         "allow_negative_indices": "fixed: True, the default (unused)"})
     def crop(self, x: Any, *, top: int, left: int, height: int, width: int) -> Any:
         return jax.lax.dynamic_slice(x, (0, 0, top, left), (*x.shape[:2], height, width))
@@ -175,27 +178,29 @@ class AugmentationOps:
 
     # --- colour --------------------------------------------------------------------------
     @implements("aug.color_jitter/brightness_add", native="dm_pix.adjust_brightness",
-                params={"image": "drawn", "delta": "drawn"})
+                params={"image": "drawn: from x", "delta": "drawn: from factor"})
     def brightness_add(self, x: Any, *, factor: Any, mode: str, clip: bool) -> Any:
         return pix.adjust_brightness(x, factor)
 
     @implements("aug.color_jitter/contrast_channel", native="dm_pix.adjust_contrast",
-                params={"image": "drawn", "factor": "drawn", "channel_axis": "fixed: -3"})
+                params={"image": "drawn: from x", "factor": "drawn", "channel_axis": "fixed: -3"})
     def contrast_channel(self, x: Any, *, factor: Any, mean: str, clip: bool) -> Any:
         return _jit(_contrast)(x, factor)
 
     @implements("aug.color_jitter/saturation_hsv", native="dm_pix.adjust_saturation",
-                params={"image": "drawn", "factor": "drawn", "channel_axis": "fixed: -3"})
+                params={"image": "drawn: from x", "factor": "drawn", "channel_axis": "fixed: -3"})
     def saturation_hsv(self, x: Any, *, factor: Any, mode: str, clip: bool) -> Any:
         return _jit(_saturation)(x, factor)
 
     # --- lighting, noise, blur ---------------------------------------------------------------
-    @implements("aug.pca_jitter", composed=True, native="jax.numpy.einsum")
+    @implements("aug.pca_jitter", composed=True, native="jax.numpy.einsum", params=EINSUM)
     def pca_jitter(self, x: Any, alphas: Any, eigvals: Any, eigvecs: Any) -> Any:
         offset = jnp.einsum("ci,ni->nc", eigvecs, alphas * eigvals)
         return x + offset[:, :, None, None]
 
-    @implements("aug.pca_jitter/eigen", composed=True, native="jax.numpy.linalg.eigh")
+    @implements("aug.pca_jitter/eigen", composed=True, native="jax.numpy.linalg.eigh",
+                params={**EIGH, "symmetrize_input": "fixed: True (default), (C + C^T)/2 of "
+                        "the covariance"})
     def pca_eigen(self, data: Any) -> tuple[Any, Any]:
         return _jit(_eigen)(data)
 
@@ -204,7 +209,7 @@ class AugmentationOps:
         return x + (mean + sigma * noise)
 
     @implements("aug.blur/zeros", native="dm_pix.gaussian_blur",
-                params={"image": "drawn", "sigma": "drawn", "kernel_size": "drawn",
+                params={"image": "drawn: from x", "sigma": "drawn", "kernel_size": "drawn",
                         "padding": "fixed: SAME, zero padding", "channel_axis": "fixed: -3"})
     def blur_zeros(self, x: Any, *, kernel_size, sigma, padding: str) -> Any:
         return _jit(_blur, ("kernel_size",))(x, jnp.asarray(sigma[0], dtype=x.dtype),
@@ -213,21 +218,22 @@ class AugmentationOps:
     # --- random draws (dm-pix with keys from the adapter) ------------------------------------
     @implements("aug.flip/random", native=("dm_pix.random_flip_left_right",
                                            "dm_pix.random_flip_up_down"),
-                params={"key": "fixed: one split key per image", "image": "drawn",
-                        "probability": "drawn"})
+                params={"key": "fixed: one split key per image", "image": "drawn: from x",
+                        "probability": "fixed: 0.5, this variant's (aug.flip/random_p draws "
+                        "p)"})
     def random_flip(self, x: Any, *, direction: str, p: float) -> Any:
         return _jit(_random_flip, ("direction",))(self.next_key(), x, p, direction=direction)
 
     @implements("aug.flip/random_p", native=("dm_pix.random_flip_left_right",
                                              "dm_pix.random_flip_up_down"),
-                params={"key": "fixed: one split key per image", "image": "drawn",
-                        "probability": "drawn"})
+                params={"key": "fixed: one split key per image", "image": "drawn: from x",
+                        "probability": "drawn: from p"})
     def random_flip_p(self, x: Any, *, direction: str, p: float) -> Any:
         return self.random_flip(x, direction=direction, p=p)
 
     @implements("aug.crop/random", native="dm_pix.random_crop",
-                params={"key": "fixed: one split key per image", "image": "drawn",
-                        "crop_sizes": "drawn"})
+                params={"key": "fixed: one split key per image", "image": "drawn: from x",
+                        "crop_sizes": "drawn: from height, width, x.shape"})
     def random_crop(self, x: Any, *, height: int, width: int) -> Any:
         return _jit(_random_crop, ("height", "width"))(self.next_key(), x, height=height,
                                                        width=width)
@@ -235,12 +241,17 @@ class AugmentationOps:
     @implements("aug.color_jitter/random", native=("dm_pix.random_brightness",
                                                    "dm_pix.random_contrast",
                                                    "dm_pix.random_saturation"),
-                params={"key": "fixed: one split key per image", "image": "drawn",
-                        "max_delta": "drawn", "lower": "drawn", "upper": "drawn",
+                params={"key": "fixed: one split key per image",
+                        "image": "fixed: the stat check's own images (a grid per factor)",
+                        "max_delta": "drawn: from upper (brightness: [-upper, upper])",
+                        "lower": "drawn", "upper": "drawn",
                         "channel_axis": "fixed: -3"})
     def random_jitter(self, x: Any, *, which: str, lower: float, upper: float) -> Any:
         return _jit(_random_jitter, ("which",))(self.next_key(), x, lower, upper, which=which)
 
-    @implements("aug.gaussian_noise/random", composed=True, native="jax.random.normal")
+    @implements("aug.gaussian_noise/random", composed=True, native="jax.random.normal",
+                params={"shape": "fixed: the image's shape", "dtype": "fixed: the image's "
+                        "dtype (drawn in that dtype, as users do)",
+                        "out_sharding": "fixed: None, one device"})
     def random_noise(self, x: Any, *, sigma: float) -> Any:
         return x + sigma * jax.random.normal(self.next_key(), x.shape, x.dtype)

@@ -84,20 +84,37 @@ def _jit(kind: str, name: str) -> Callable[..., Any]:
     return jax.jit(_DERIVATIVES[name])
 
 
+_JIT = {"fun": "fixed: the derivative computation", "in_shardings": "fixed: default, one "
+        "device", "out_shardings": "fixed: default, one device", "static_argnums": "fixed: "
+        "none; the op name selects the jitted function", "static_argnames": "fixed: none",
+        "donate_argnums": "fixed: none", "donate_argnames": "fixed: none",
+        "keep_unused": "fixed: False (default)", "device": "fixed: None (deprecated; inputs "
+        "are on the adapter's device)", "backend": "fixed: None (deprecated)",
+        "inline": "fixed: False (default)", "compiler_options": "fixed: None, XLA's defaults"}
+_JVP = {**_JIT, "has_aux": "fixed: False"}
+_LOG_SOFTMAX = {"axis": "fixed: 1, over the classes", "where": "fixed: None, every class"}
+_HESSIAN = {**_JIT, "argnums": "fixed: 0, the point x", "has_aux": "fixed: False",
+            "holomorphic": "fixed: False, real inputs"}
+
+
 class AutodiffOps:
     UNSUPPORTED = {
         "ad.numeric_diff": "JAX has no public finite-difference op: jax.test_util.check_grads "
                            "/ check_jvp take difference quotients internally but only assert",
     }
 
-    @implements("ad.dual_arith")
+    @implements("ad.dual_arith", native=("jax.jvp", "jax.jit"), params=_JVP)
     def dual_arith(self, x: Any, x_dot: Any, y: Any = None, y_dot: Any = None, *,
                    op: str) -> Any:
         if y is None:
             return _jit("arith", op)((x,), (x_dot,))
         return _jit("arith", op)((x, y), (x_dot, y_dot))
 
-    @implements("ad.dual_functions")
+    @implements("ad.dual_functions", native=("jax.jvp", "jax.jit", "jax.numpy.max"),
+                params={**_JVP, "axis": "fixed: -1 (max, min over the last axis)",
+                        "out": "fixed: None", "keepdims": "fixed: False",
+                        "initial": "fixed: None, no identity (non-empty rows)",
+                        "where": "fixed: None, every element"})
     def dual_functions(self, x: Any, x_dot: Any, *, fn: str,
                        coeffs: Sequence[float] | None = None) -> Any:
         if fn == "polynomial":
@@ -105,19 +122,25 @@ class AutodiffOps:
             return _jit("polynomial", "")(x, x_dot, jnp.asarray(coeffs, dtype=x.dtype))
         return _jit("function", fn)(x, x_dot)
 
-    @implements("ad.jvp")
+    @implements("ad.jvp", native=("jax.jvp", "jax.jit", "jax.nn.log_softmax"),
+                params={**_JVP, **_LOG_SOFTMAX})
     def mlp_jvp(self, *args: Any) -> Any:
         return _jit("derivative", "jvp")(*args)
 
-    @implements("ad.vjp")
+    @implements("ad.vjp", native=("jax.vjp", "jax.jit", "jax.nn.log_softmax"),
+                params={**_JIT, **_LOG_SOFTMAX, "has_aux": "fixed: False",
+                        "reduce_axes": "fixed: () (default, deprecated)"})
     def mlp_vjp(self, *args: Any) -> Any:
         return _jit("derivative", "vjp")(*args)
 
-    @implements("ad.hessian/logsumexp")
+    @implements("ad.hessian/logsumexp", native=("jax.hessian", "jax.jit", "jax.nn.logsumexp"),
+                params={**_HESSIAN, "axis": "fixed: None, over the one vector",
+                        "b": "fixed: None, unweighted", "keepdims": "fixed: False",
+                        "return_sign": "fixed: False", "where": "fixed: None"})
     def hessian_logsumexp(self, x: Any, A: Any) -> Any:
         return _jit("derivative", "logsumexp")(x, A)
 
-    @implements("ad.hessian/rosenbrock")
+    @implements("ad.hessian/rosenbrock", native=("jax.hessian", "jax.jit"), params=_HESSIAN)
     def hessian_rosenbrock(self, x: Any, *, a: float, b: float) -> Any:
         # a and b are traced weakly-typed scalars: they take x's dtype, like Python floats.
         return _jit("derivative", "rosenbrock")(x, a, b)

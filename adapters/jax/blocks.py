@@ -17,6 +17,7 @@ import numpy as np
 
 from adapters.base import implements
 from adapters.jax._lazy import jax, jnp, lax
+from adapters.jax._params import MATMUL
 from adapters.jax.conv import LAYOUTS, add_bias
 
 _JITTED: dict[str, Callable[..., Any]] = {}
@@ -69,17 +70,32 @@ def _jitted(name: str, fn: Callable[..., Any], static: tuple[str, ...] = ()) -> 
     return _JITTED[name]
 
 
+_CONV = "jax.lax.conv_general_dilated"
+_CONV_PARAMS = {**MATMUL, "lhs_dilation": "fixed: None (1, not transposed)",
+                "rhs_dilation": "fixed: None (1)",
+                "dimension_numbers": "fixed: NCHW / OIHW (the canonical layouts)",
+                "feature_group_count": "fixed: 1 (default)",
+                "batch_group_count": "fixed: 1 (default)"}
+
+
 class BlockOps:
-    @implements("block.residual", composed=True)
+    @implements("block.residual", composed=True, native=(_CONV, "jax.numpy.pad"), params={
+        **_CONV_PARAMS, "mode": "fixed: 'constant', zero channels (shortcut 'zero_pad')"})
     def residual(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, ws: Any = None, *,
                  shortcut: str = "identity", stride: int = 1) -> Any:
         fn = _jitted("residual", _residual, ("shortcut", "stride"))
         return fn(x, w1, b1, w2, b2, ws, shortcut=shortcut, stride=stride)
 
-    @implements("block.inception", composed=True)
+    @implements("block.inception", composed=True,
+                native=(_CONV, "jax.lax.reduce_window", "jax.numpy.concatenate"), params={
+                    **_CONV_PARAMS, "window_strides": "fixed: 1 (the 3x3/1 pool)",
+                    "padding": "fixed: 1 each side, -inf (never chosen)",
+                    "base_dilation": "fixed: None (1)", "window_dilation": "fixed: None (1)",
+                    "axis": "fixed: 1, the branches' channels", "dtype": "fixed: None"})
     def inception(self, *args: Any) -> Any:
         return _jitted("inception", _inception)(*args)
 
-    @implements("block.flatten_fc", composed=True)
+    @implements("block.flatten_fc", composed=True, native="jax.numpy.matmul",  # x @ w.T
+                params=MATMUL)
     def flatten_fc(self, x: Any, w: Any, b: Any = None) -> Any:
         return _jitted("flatten_fc", _flatten_fc)(x, w, b)

@@ -25,12 +25,27 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.jax._lazy import jax, jnp, lax
+from adapters.jax._params import AT_ADD, SCAN, SEGMENT
+from adapters.jax._params import EIGH as EIGH_PARAMS
 
-SEG = ("jax.ops.segment_sum", "jax.ops.segment_max")
+SUM = "jax.ops.segment_sum"
+MAX = "jax.ops.segment_max"
+AT = "jax.Array.at[].add"
 EIGH = "jax.numpy.linalg.eigh"
+# the Laplacian: out-degrees by segment_sum, the off-diagonal scattered by .at[].add
+LAP = (SUM, AT)
+P_LAP = {**SEGMENT, **AT_ADD}
+P_SEG = SEGMENT
+P_EIGH = {**SEGMENT, **AT_ADD, **EIGH_PARAMS, "symmetrize_input": "fixed: True (default); "
+          "the matrix is already 0.5 (L + L^T)"}
 NO_JRAPH = {"jraph": "not covered: jraph 0.0.6.dev0 (a 2022 prerelease) has GraphConvolution "
             "and GAT with other conventions and nothing more; the segment_sum composition is "
             "the same code"}
+
+_ARGSORT = {"axis": "fixed: 1, neighbours per row", "kind": "fixed: None (deprecated)",
+            "order": "fixed: None (structured arrays only)", "stable": "fixed: True, ties by "
+            "the lower index (the oracle's convention)", "descending": "fixed: False, the "
+            "nearest first", "dtype": "fixed: None, the default index dtype"}
 
 
 def _jitted(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -172,18 +187,18 @@ def knn_edges(points: Any, k: int, dilation: int, self_loops: bool) -> Any:
 
 
 class GraphOps:
-    @implements("graph.laplacian", composed=True, native=".at[].add")
+    @implements("graph.laplacian", composed=True, native=LAP, params=P_LAP)
     @_jitted
     def graph_laplacian(self, edge_index: Any, edge_weight: Any, *, num_nodes: int) -> Any:
         return _laplacian(edge_index, edge_weight, num_nodes, None)
 
-    @implements("graph.normalized_laplacian", composed=True, native=SEG)
+    @implements("graph.normalized_laplacian", composed=True, native=LAP, params=P_LAP)
     @_jitted
     def graph_normalized_laplacian(self, edge_index: Any, edge_weight: Any, *, num_nodes: int,
                                    normalization: str = "sym", isolated: str = "one") -> Any:
         return _laplacian(edge_index, edge_weight, num_nodes, normalization, isolated)
 
-    @implements("graph.dirichlet_energy", composed=True, native=SEG)
+    @implements("graph.dirichlet_energy", composed=True, native=LAP, params=P_LAP)
     @_jitted
     def graph_dirichlet_energy(self, x: Any, edge_index: Any, edge_weight: Any, *,
                                form: str = "pairwise") -> Any:
@@ -194,8 +209,8 @@ class GraphOps:
         lap = _laplacian(edge_index, edge_weight, x.shape[0], None)
         return jnp.sum(x * (lap @ x), axis=0)
 
-    @implements("graph.fourier/distinct", composed=True, native=EIGH)
-    @implements("graph.fourier/repeated", composed=True, native=EIGH)
+    @implements("graph.fourier/distinct", composed=True, native=(EIGH, *LAP), params=P_EIGH)
+    @implements("graph.fourier/repeated", composed=True, native=(EIGH, *LAP), params=P_EIGH)
     @_jitted
     def graph_fourier_invariants(self, x: Any, edge_index: Any, edge_weight: Any,
                                  clusters: Any = None, *, normalization: str | None = None,
@@ -208,8 +223,10 @@ class GraphOps:
         proj = _sum(u.T[:, :, None] * x_hat[:, None, :], ids, n)[ids]  # term i: u_i x_hat_i
         return lam, (u * lam) @ u.T, proj, u @ x_hat
 
-    @implements("graph.inverse_fourier/distinct", composed=True, native=EIGH)
-    @implements("graph.inverse_fourier/repeated", composed=True, native=EIGH)
+    @implements("graph.inverse_fourier/distinct", composed=True, native=(EIGH, *LAP),
+                params=P_EIGH)
+    @implements("graph.inverse_fourier/repeated", composed=True, native=(EIGH, *LAP),
+                params=P_EIGH)
     @_jitted
     def graph_inverse_fourier_invariants(self, x: Any, edge_index: Any, edge_weight: Any,
                                          c: Any, clusters: Any = None, *,
@@ -221,7 +238,7 @@ class GraphOps:
         per = c if clusters is None else c[clusters]
         return u @ (per[:, None] * x_hat), u @ x_hat
 
-    @implements("graph.spectral_filter", composed=True, native=EIGH)
+    @implements("graph.spectral_filter", composed=True, native=(EIGH, *LAP), params=P_EIGH)
     @_jitted
     def graph_spectral_filter(self, x: Any, edge_index: Any, edge_weight: Any, *,
                               kernel: str = "heat", t: Any = 1.0,
@@ -231,7 +248,7 @@ class GraphOps:
         y = u @ (_response(lam, kernel, t)[:, None] * (u.T @ xc))
         return y[:, 0] if x.ndim == 1 else y
 
-    @implements("graph.chebyshev", composed=True, native=".at[].add")
+    @implements("graph.chebyshev", composed=True, native=LAP, params=P_LAP)
     @_jitted
     def graph_chebyshev(self, x: Any, edge_index: Any, edge_weight: Any, w: Any, b: Any, *,
                         lambda_max: Any, normalization: str | None = "sym",
@@ -245,13 +262,18 @@ class GraphOps:
         out = sum(_linear(t, w[k]) for k, t in enumerate(terms))
         return out if b is None else out + b
 
-    @implements("graph.gcn", composed=True, native=SEG, params=NO_JRAPH)
+    @implements("graph.gcn", composed=True, native=SUM, params={**P_SEG, **NO_JRAPH})
     @_jitted
     def graph_gcn(self, x: Any, edge_index: Any, edge_weight: Any, w: Any, b: Any = None, *,
                   self_loops: str = "add", improved: bool = False) -> Any:
         return gcn(x, edge_index, edge_weight, w, b, self_loops, improved)
 
-    @implements("graph.aggregate", composed=True, native=SEG + ("jax.lax.scan",))
+    @implements("graph.aggregate", composed=True, native=(SUM, MAX, "jax.lax.scan",
+                                                            "jax.Array.at[].set"),
+                params={**P_SEG, **SCAN, **AT_ADD, "unique_indices": "fixed: False; (node, "
+                        "rank) pairs are unique but not declared so",
+                        "xs": "fixed: (the padded neighbour sequences, "
+                        "step indices), time-major (lstm)"})
     @_jitted
     def graph_aggregate(self, x: Any, edge_index: Any, w_l: Any, b_l: Any, w_r: Any,
                         *params: Any, aggr: str = "mean", lstm_padding: str = "none") -> Any:
@@ -275,7 +297,7 @@ class GraphOps:
             raise ValueError(f"unknown aggr {aggr!r}")
         return _linear(agg, w_l, b_l) + _linear(x, w_r)
 
-    @implements("graph.gat", composed=True, native=SEG, params=NO_JRAPH)
+    @implements("graph.gat", composed=True, native=(SUM, MAX), params={**P_SEG, **NO_JRAPH})
     @_jitted
     def graph_gat(self, x: Any, edge_index: Any, w: Any, att_src: Any, att_dst: Any,
                   b: Any = None, *, concat: bool = True, negative_slope: Any = 0.2) -> Any:
@@ -297,7 +319,7 @@ class GraphOps:
         out = out.reshape(n, heads * ch) if concat else jnp.mean(out, axis=1)
         return out if b is None else out + b
 
-    @implements("graph.gin", composed=True, native=SEG)
+    @implements("graph.gin", composed=True, native=SUM, params=P_SEG)
     @_jitted
     def graph_gin(self, x: Any, edge_index: Any, w1: Any, b1: Any, w2: Any, b2: Any, *,
                   eps: Any = 0.0) -> Any:
@@ -309,7 +331,7 @@ class GraphOps:
         w = _weights(edge_weight, src.shape[0], x)
         return w * _safe_inv(_sum(w, dst, x.shape[0]), 1.0)[dst]
 
-    @implements("graph.diffusion/dcnn", composed=True, native=SEG)
+    @implements("graph.diffusion/dcnn", composed=True, native=SUM, params=P_SEG)
     @_jitted
     def graph_diffusion_dcnn(self, x: Any, edge_index: Any, edge_weight: Any, *,
                              mode: str = "dcnn", hops: int = 2) -> Any:
@@ -320,7 +342,7 @@ class GraphOps:
             powers.append(h)
         return jnp.stack(powers, axis=1)
 
-    @implements("graph.diffusion/dgc", composed=True, native=SEG)
+    @implements("graph.diffusion/dgc", composed=True, native=SUM, params=P_SEG)
     @_jitted
     def graph_diffusion_dgc(self, x: Any, edge_index: Any, edge_weight: Any, w: Any,
                             b: Any = None, *, mode: str = "dgc", hops: int = 2) -> Any:
@@ -331,7 +353,7 @@ class GraphOps:
             out = out + _linear(h, w[k])
         return out if b is None else out + b
 
-    @implements("graph.monet", composed=True, native=SEG)
+    @implements("graph.monet", composed=True, native=SUM, params=P_SEG)
     @_jitted
     def graph_monet(self, x: Any, edge_index: Any, pseudo: Any, g: Any, mu: Any, sigma: Any,
                     root: Any = None, b: Any = None, *, aggr: str = "sum",
@@ -349,7 +371,7 @@ class GraphOps:
             out = out + _linear(x, root)
         return out if b is None else out + b
 
-    @implements("graph.readout", composed=True, native=SEG)
+    @implements("graph.readout", composed=True, native=(SUM, MAX), params=P_SEG)
     @_jitted
     def graph_readout(self, x: Any, batch: Any, *, num_graphs: int, reduce: str = "sum") -> Any:
         if reduce == "max":
@@ -360,7 +382,8 @@ class GraphOps:
         cnt = _sum(jnp.ones(batch.shape, x.dtype), batch, num_graphs)
         return total / jnp.maximum(cnt, 1)[:, None]
 
-    @implements("graph.edge_conv", composed=True, native=SEG + ("jax.numpy.argsort",))
+    @implements("graph.edge_conv", composed=True, native=(MAX, "jax.numpy.argsort"),
+                params={**P_SEG, **_ARGSORT})
     @_jitted
     def graph_edge_conv(self, x: Any, pos: Any, w: Any, b: Any, *, k: int, dilation: int = 1,
                         self_loops: bool = False) -> Any:
@@ -369,7 +392,7 @@ class GraphOps:
         msg = jax.nn.relu(_linear(jnp.concatenate([xt, x[src] - xt], axis=-1), w, b))
         return jax.ops.segment_max(msg, dst, num_segments=x.shape[0])
 
-    @implements("graph.residual_dense", composed=True, native=SEG)
+    @implements("graph.residual_dense", composed=True, native=SUM, params=P_SEG)
     @_jitted
     def graph_residual_dense(self, x: Any, edge_index: Any, edge_weight: Any, *params: Any,
                              block: str = "res", activation: str = "tanh") -> Any:

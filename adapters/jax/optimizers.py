@@ -27,10 +27,11 @@ from adapters.jax._lazy import jax, jnp, lax
 
 optax = LazyModule("optax", extra="jax")
 
-_SGD = {"learning_rate": "drawn", "momentum": "drawn", "nesterov": "fixed: False (optim.nag)",
+_SGD = {"learning_rate": "drawn: from lr", "momentum": "drawn",
+        "nesterov": "fixed: False (optim.nag)",
         "accumulator_dtype": "fixed: None (the parameters' dtype)"}
 _L2 = {"weight_decay": "drawn", "mask": "fixed: None (every parameter)"}
-_ADAM = {"learning_rate": "drawn", "b1": "drawn", "b2": "drawn", "eps": "drawn",
+_ADAM = {"learning_rate": "drawn: from lr", "b1": "drawn", "b2": "drawn", "eps": "drawn",
          "eps_root": "fixed: 0 (optim.adam/eps_inside draws it)",
          "mu_dtype": "fixed: None (the parameters' dtype)",
          "nesterov": "not covered: NAdam is not in the catalog"}
@@ -152,7 +153,7 @@ class OptimizerOps:
         return _run(tx, params, grads, lambda st, p: (p, _leaf(st, "trace")))
 
     @implements("optim.momentum/buffer_lr_schedule", native="optax.sgd",
-                params={**_SGD, "learning_rate": "drawn"})
+                params={**_SGD, "learning_rate": "drawn: from lrs (lrs[count], a schedule)"})
     def momentum_buffer_lr_schedule(self, params: Any, grads: Any, lrs: Any, *,
                                     momentum: float, form: str = "buffer") -> Any:
         """learning_rate is a schedule: count -> lrs[count] (optax counts updates from 0)."""
@@ -177,7 +178,8 @@ class OptimizerOps:
 
     # --- adaptive methods ----------------------------------------------------------------
     @implements("optim.adagrad", native="optax.adagrad",
-                params={"learning_rate": "drawn", "initial_accumulator_value": "drawn",
+                params={"learning_rate": "drawn: from lr",
+                        "initial_accumulator_value": "drawn: from initial_accumulator",
                         "eps": "drawn"})
     def adagrad(self, params: Any, grads: Any, *, lr: float, eps: float,
                 initial_accumulator: float = 0.1, eps_placement: str = "inside") -> Any:
@@ -186,9 +188,10 @@ class OptimizerOps:
         return _run(tx, params, grads, lambda st, p: (p, _leaf(st, "sum_of_squares")))
 
     @implements("optim.rmsprop", native="optax.rmsprop", params={
-        "learning_rate": "drawn", "decay": "drawn", "eps": "drawn",
+        "learning_rate": "drawn: from lr", "decay": "drawn: from rho", "eps": "drawn",
         "initial_scale": "fixed: 0 (E starts at 0 in every framework)",
-        "eps_in_sqrt": "drawn", "centered": "fixed: False (not in the catalog's RMSprop)",
+        "eps_in_sqrt": "drawn: from eps_placement",
+        "centered": "fixed: False (not in the catalog's RMSprop)",
         "momentum": "fixed: None (not in the catalog's RMSprop)",
         "nesterov": "fixed: False", "bias_correction": "fixed: False (torch and Keras have "
                                                          "none)"})
@@ -198,7 +201,7 @@ class OptimizerOps:
         return _run(tx, params, grads, lambda st, p: (p, _leaf(st, "nu")))
 
     @implements("optim.adadelta", native="optax.adadelta", params={
-        "learning_rate": "drawn", "rho": "drawn", "eps": "drawn",
+        "learning_rate": "drawn: from lr", "rho": "drawn", "eps": "drawn",
         "weight_decay": "fixed: 0 (weight decay is checked on optim.sgd and optim.adam)",
         "weight_decay_mask": "fixed: None"})
     def adadelta(self, params: Any, grads: Any, *, rho: float, eps: float,
@@ -232,7 +235,7 @@ class OptimizerOps:
         return _run(tx, params, grads, self._adam_state)
 
     @implements("optim.adam/eps_inside", native="optax.adam",
-                params={**_ADAM, "eps": "fixed: 0", "eps_root": "drawn"})
+                params={**_ADAM, "eps": "fixed: 0", "eps_root": "drawn: from eps"})
     def adam_eps_inside(self, params: Any, grads: Any, *, lr: float, b1: float, b2: float,
                         eps: float, eps_mode: str = "inside", weight_decay: float = 0.0,
                         weight_decay_mode: str = "l2") -> Any:
@@ -256,7 +259,7 @@ class OptimizerOps:
         return (jnp.stack(out),)
 
     @implements("optim.lbfgs/l2_first_step", native="optax.lbfgs", params={
-        "learning_rate": "drawn", "memory_size": "drawn",
+        "learning_rate": "drawn: from lr", "memory_size": "drawn: from history",
         "scale_init_precond": "fixed: True (gamma = s^T y / y^T y, the textbook H_0)",
         "linesearch": "fixed: None (a fixed step size, the catalog's L-BFGS)"})
     def lbfgs(self, x0: Any, q: Any, a: Any, b: Any, c: Any, *, kind: str, steps: int,

@@ -71,17 +71,22 @@ def _prox_step(w: Any, grad: Any, lr: Any, t: Any) -> Any:
     return _soft_threshold(w - lr * grad, t)
 
 
+_FLAT = {"axis": "fixed: None, the flattened vector", "keepdims": "fixed: False"}
+
+
 class RegularizationOps:
     UNSUPPORTED = {
         "reg.early_stopping": "JAX core (and optax) has no early-stopping rule; Flax's "
                               "flax.training.early_stopping is not a dependency here",
     }
 
-    @implements("reg.l1")
+    @implements("reg.l1", native="jax.numpy.linalg.norm", params={
+        "ord": "fixed: 1 (L1)", **_FLAT})
     def l1(self, w: Any) -> Any:
         return _PENALTIES["l1"](w)
 
-    @implements("reg.l2")
+    @implements("reg.l2", native="jax.numpy.linalg.norm", params={
+        "ord": "fixed: None, the 2-norm of the vector", **_FLAT})
     def l2(self, w: Any) -> Any:
         return _PENALTIES["l2"](w)
 
@@ -105,7 +110,10 @@ class RegularizationOps:
             data_loss, w1, w2, jnp.asarray(lambda_r, dtype), jnp.asarray(lambda_g, dtype),
             slots, penalty=penalty, form=group_form, counts=counts)
 
-    @implements("reg.dropout", composed=True)
+    @implements("reg.dropout", composed=True, native="jax.random.bernoulli", params={
+        "p": "drawn: from p (the keep probability 1 - p)", "shape": "fixed: x's shape",
+        "mode": "fixed: 'low' (default); 'high' (more bits, for p < ~1e-7 in float32) is not "
+        "covered", "out_sharding": "fixed: None, one device"})
     def dropout(self, x: Any, *, p: float) -> Any:
         return _jit(_dropout)(x, self.next_key(), jnp.asarray(1.0 - p))
 

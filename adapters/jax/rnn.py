@@ -31,27 +31,35 @@ from typing import Any
 
 from adapters.base import LazyModule, implements
 from adapters.jax._lazy import jax, jnp, lax
+from adapters.jax._params import FLAX_MODULE, MATMUL, SCAN
 
 nn = LazyModule("flax.linen", extra="jax")
 
 _JITTED: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
-_MODULE = {"param_dtype": "fixed: the tested dtype", "dtype": "fixed: the tested dtype",
+_MODULE = {**FLAX_MODULE, "param_dtype": "fixed: the tested dtype",
+           "dtype": "fixed: the tested dtype",
            "kernel_init": "fixed: unused (the given weights are applied)",
            "recurrent_kernel_init": "fixed: unused (the given weights are applied)",
            "bias_init": "fixed: unused (the given weights are applied)",
            "carry_init": "fixed: unused (the initial state is given)"}
 _GATES = {"gate_fn": "fixed: sigmoid (the notes' gates)",
           "activation_fn": "fixed: tanh (the notes' candidate)"}
-_RNN = {"cell": "drawn", "time_major": "fixed: True (the canonical (T, N, F))",
+_RNN = {"cell": "fixed: the flax cell of the spec's one cell kind",
+        "time_major": "fixed: True (the canonical (T, N, F))",
         "return_carry": "fixed: True (the last state is an output)",
         "reverse": "fixed: False (Bidirectional sets it for the backward pass)",
         "keep_order": "fixed: False (Bidirectional sets it for the backward pass)",
         "unroll": "fixed: 1 (default scan)", "variable_axes": "fixed: default",
         "variable_broadcast": "fixed: default ('params')", "variable_carry": "fixed: default",
         "split_rngs": "fixed: default (no randomness)"}
-_DENSE = {"features": "drawn", "use_bias": "fixed: True (b_y)", "precision": "fixed: None "
-          "(jax_default_matmul_precision is 'highest' in strict mode)", **_MODULE}
+_HIDDEN = "drawn: from w_h.shape (the hidden size)"
+_WRAPPED = "fixed: RNN(cell) of the spec's one cell kind"
+_DENSE = {"features": "drawn: from w_ya.shape or w_y.shape (the output size)",
+          "use_bias": "fixed: True (b_y)", "precision": "fixed: None "
+          "(jax_default_matmul_precision is 'highest' in strict mode)", **_MODULE,
+          "promote_dtype": "fixed: default; inputs and params share the tested dtype",
+          "dot_general": "fixed: None, lax.dot_general", "dot_general_cls": "fixed: None"}
 
 
 def _jit(name: str, fn: Callable[..., Any], **static: Any) -> Callable[..., Any]:
@@ -262,13 +270,17 @@ def _natives(*classes: str) -> tuple[str, ...]:
 
 
 _COMPOSED = ("jax.numpy.dot", "jax.nn.sigmoid", "jax.numpy.tanh", "jax.lax.scan")
+_COMPOSED_PARAMS = {**MATMUL, **SCAN}
+_CELL_PARAMS = MATMUL
 
 
 class RnnOps:
     # --- cells ---------------------------------------------------------------------------------
     @implements("rnn.elman_cell", native=_natives("SimpleCell", "Dense"),
-                params={**_MODULE, "features": "drawn", "residual": "fixed: False",
-                        "activation_fn": "fixed: tanh (relu's kink is not drawn)", **_DENSE})
+                params={**_MODULE, "residual": "fixed: False",
+                        "activation_fn": "fixed: tanh (relu's kink is not drawn)", **_DENSE,
+                        "features": "drawn: from w_aa.shape, w_ya.shape (the cell's hidden "
+                        "size, the output layer's)"})
     def elman_cell(self, x, a, w_ax, w_aa, b_a, w_ya, b_y, *, activation="tanh",
                    output_activation="identity"):
         if activation != "tanh":
@@ -276,7 +288,8 @@ class RnnOps:
         return _jit("elman", _elman_cell, output_activation=output_activation)(
             x, a, w_ax, w_aa, b_a, w_ya, b_y)
 
-    @implements("rnn.jordan_cell", composed=True, native=_COMPOSED[:3])
+    @implements("rnn.jordan_cell", composed=True, native=_COMPOSED[:3],
+                params=_CELL_PARAMS)
     def jordan_cell(self, x: Any, y: Any, w_ax: Any, w_ay: Any, b_a: Any, w_ya: Any, b_y: Any, *,
                     activation: Any = "tanh", output_activation: Any = "identity") -> Any:
         if activation != "tanh":
@@ -285,14 +298,15 @@ class RnnOps:
             x, y, w_ax, w_ay, b_a, w_ya, b_y)
 
     @implements("rnn.gru_simple", native=_natives("MGUCell"),
-                params={**_MODULE, **_GATES, "features": "drawn",
+                params={**_MODULE, **_GATES, "features": _HIDDEN,
                         "reset_gate": "fixed: False (the one-gate GRU)",
                         "forget_bias_init": "fixed: unused (the given bias is applied)",
                         "activation_bias_init": "fixed: unused (the given bias is applied)"})
     def gru_simple(self, x: Any, h: Any, w_x: Any, w_h: Any, b: Any) -> Any:
         return _jit("mgu", _native_cell("gru_simple"))(x, h, w_x, w_h, b)
 
-    @implements("rnn.gru", composed=True, native=_COMPOSED[:3])
+    @implements("rnn.gru", composed=True, native=_COMPOSED[:3],
+                params=_CELL_PARAMS)
     def gru_reset_before(self, x: Any, h: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None, *,
                          reset: Any = "before") -> Any:
         if reset != "before" or b_h is not None:
@@ -300,7 +314,7 @@ class RnnOps:
         return _jit("gru_before", gru_before_step)(x, h, w_x, w_h, b)
 
     @implements("rnn.gru/reset_after", native=_natives("GRUCell"),
-                params={**_MODULE, **_GATES, "features": "drawn"})
+                params={**_MODULE, **_GATES, "features": _HIDDEN})
     def gru_reset_after(self, x: Any, h: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None, *,
                         reset: Any = "after") -> Any:
         if reset != "after" or b_h is None:
@@ -308,18 +322,21 @@ class RnnOps:
         return _jit("gru", _native_cell("gru"))(x, h, w_x, w_h, b, b_h)
 
     @implements("rnn.lstm", native=_natives("LSTMCell"),
-                params={**_MODULE, **_GATES, "features": "drawn"})
+                params={**_MODULE, **_GATES, "features": _HIDDEN})
     def lstm(self, x: Any, h: Any, c: Any, w_x: Any, w_h: Any, b: Any) -> Any:
         return _jit("lstm", _native_cell("lstm"))(x, h, c, w_x, w_h, b)
 
-    @implements("rnn.lstm_peephole", composed=True, native=_COMPOSED[:3])
+    @implements("rnn.lstm_peephole", composed=True, native=_COMPOSED[:3],
+                params=_CELL_PARAMS)
     def lstm_peephole(self, x: Any, h: Any, c: Any, w_x: Any, w_h: Any, b: Any, p: Any) -> Any:
         return _jit("peephole", peephole_step)(x, h, c, w_x, w_h, b, p)
 
     # --- sequences -------------------------------------------------------------------------
     @implements("rnn.sequence/elman", native=_natives("RNN", "SimpleCell", "Dense"),
-                params={**_RNN, **_MODULE, "features": "drawn", "residual": "fixed: False",
-                        "activation_fn": "fixed: tanh", **_DENSE})
+                params={**_RNN, **_MODULE, "residual": "fixed: False",
+                        "activation_fn": "fixed: tanh", **_DENSE,
+                        "features": "drawn: from w_aa.shape, w_ya.shape (the cell's hidden "
+                        "size, the output layer's)"})
     def sequence_elman(self, x: Any, a0: Any, w_ax: Any, w_aa: Any, b_a: Any, w_ya: Any, b_y: Any,
                        *, cell: Any, activation: Any = "tanh",
                        output_activation: Any = "identity") -> Any:
@@ -328,7 +345,8 @@ class RnnOps:
         return _jit("seq_elman", _sequence_elman, output_activation=output_activation)(
             x, a0, w_ax, w_aa, b_a, w_ya, b_y)
 
-    @implements("rnn.sequence/jordan", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/jordan", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_jordan(self, x: Any, y0: Any, w_ax: Any, w_ay: Any, b_a: Any, w_ya: Any, b_y: Any,
                         *, cell: Any, activation: Any = "tanh",
                         output_activation: Any = "identity") -> Any:
@@ -338,7 +356,7 @@ class RnnOps:
             x, y0, w_ax, w_ay, b_a, w_ya, b_y)
 
     @implements("rnn.sequence/gru_simple", native=_natives("RNN", "MGUCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "drawn",
+                params={**_RNN, **_MODULE, **_GATES, "features": _HIDDEN,
                         "reset_gate": "fixed: False (the one-gate GRU)",
                         "forget_bias_init": "fixed: unused",
                         "activation_bias_init": "fixed: unused"})
@@ -346,7 +364,8 @@ class RnnOps:
         return _jit("seq_mgu", lambda *a: _rnn("gru_simple", a[0], (a[1],), a[2:]))(
             x, h0, w_x, w_h, b)
 
-    @implements("rnn.sequence/gru", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/gru", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_gru(self, x: Any, h0: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None, *,
                      cell: Any, reset: Any = "before") -> Any:
         if reset != "before" or b_h is not None:
@@ -354,7 +373,7 @@ class RnnOps:
         return _jit("seq_gru_before", _sequence_gru_before)(x, h0, w_x, w_h, b)
 
     @implements("rnn.sequence/gru_reset_after", native=_natives("RNN", "GRUCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "drawn"})
+                params={**_RNN, **_MODULE, **_GATES, "features": _HIDDEN})
     def sequence_gru_reset_after(self, x: Any, h0: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None,
                                  *, cell: Any, reset: Any = "after") -> Any:
         if reset != "after" or b_h is None:
@@ -363,13 +382,14 @@ class RnnOps:
             x, h0, w_x, w_h, b, b_h)
 
     @implements("rnn.sequence/lstm", native=_natives("RNN", "OptimizedLSTMCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "drawn"})
+                params={**_RNN, **_MODULE, **_GATES, "features": _HIDDEN})
     def sequence_lstm(self, x: Any, h0: Any, c0: Any, w_x: Any, w_h: Any, b: Any, *,
                       cell: Any) -> Any:
         return _jit("seq_lstm", lambda *a: _rnn("optimized_lstm", a[0], a[1:3], a[3:]))(
             x, h0, c0, w_x, w_h, b)
 
-    @implements("rnn.sequence/lstm_peephole", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/lstm_peephole", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_lstm_peephole(self, x: Any, h0: Any, c0: Any, w_x: Any, w_h: Any, b: Any, p: Any,
                                *, cell: Any) -> Any:
         return _jit("seq_peephole", _sequence_peephole)(x, h0, c0, w_x, w_h, b, p)
@@ -378,7 +398,9 @@ class RnnOps:
     @implements("rnn.bidirectional/lstm", native=_natives("Bidirectional", "RNN", "LSTMCell",
                                                      "Dense"),
                 params={**_RNN, **_MODULE, **_GATES, **_DENSE,
-                        "forward_rnn": "drawn", "backward_rnn": "drawn",
+                        "features": "drawn: from w_y.shape (the Dense; the cells' features "
+                        "are 2, the wrapper specs' one hidden size)",
+                        "forward_rnn": _WRAPPED, "backward_rnn": _WRAPPED,
                         "merge_fn": "fixed: concatenate [forward, backward] (the notes')"})
     def bidirectional_lstm(self, x: Any, h0: Any, c0: Any, w_x: Any, w_h: Any, b: Any, w_y: Any,
                            b_y: Any, *, cell: Any, output_activation: Any = "identity") -> Any:
@@ -390,7 +412,9 @@ class RnnOps:
     @implements("rnn.bidirectional/gru", native=_natives("Bidirectional", "RNN", "GRUCell",
                                                          "Dense"),
                 params={**_RNN, **_MODULE, **_GATES, **_DENSE,
-                        "forward_rnn": "drawn", "backward_rnn": "drawn",
+                        "features": "drawn: from w_y.shape (the Dense; the cells' features "
+                        "are 2, the wrapper specs' one hidden size)",
+                        "forward_rnn": _WRAPPED, "backward_rnn": _WRAPPED,
                         "merge_fn": "fixed: concatenate [forward, backward] (the notes')"})
     def bidirectional_gru(self, x: Any, h0: Any, w_x: Any, w_h: Any, b: Any, b_h: Any, w_y: Any,
                           b_y: Any, *, cell: Any, reset: Any = "after",
@@ -401,14 +425,18 @@ class RnnOps:
             x, h0, w_x, w_h, b, b_h, w_y, b_y)
 
     @implements("rnn.stacked/lstm", native=_natives("RNN", "OptimizedLSTMCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "drawn"})
+                params={**_RNN, **_MODULE, **_GATES,
+                        "features": "fixed: 2, the one hidden size the stacked specs "
+                        "draw"})
     def stacked_lstm(self, x: Any, h0: Any, c0: Any, w_x0: Any, w_x_rest: Any, w_h: Any, b: Any, *,
                      cell: Any) -> Any:
         return _jit("stack_lstm", lambda *a: _stacked("optimized_lstm", *a))(
             x, h0, c0, w_x0, w_x_rest, w_h, b)
 
     @implements("rnn.stacked/gru", native=_natives("RNN", "GRUCell"),
-                params={**_RNN, **_MODULE, **_GATES, "features": "drawn"})
+                params={**_RNN, **_MODULE, **_GATES,
+                        "features": "fixed: 2, the one hidden size the stacked specs "
+                        "draw"})
     def stacked_gru(self, x: Any, h0: Any, w_x0: Any, w_x_rest: Any, w_h: Any, b: Any, b_h: Any, *,
                     cell: Any, reset: Any = "after") -> Any:
         if reset != "after":

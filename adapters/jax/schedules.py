@@ -17,8 +17,7 @@ from adapters.base import implements
 from adapters.jax._lazy import jax, jnp
 from adapters.jax.optimizers import optax, require
 
-_EXP = {"init_value": "drawn", "transition_steps": "drawn", "decay_rate": "drawn",
-        "transition_begin": "fixed: 0 (offsets are counts)", "staircase": "drawn",
+_EXP = {"init_value": "drawn: from lr0", "transition_begin": "fixed: 0 (offsets are counts)",
         "end_value": "fixed: None (no floor)"}
 
 
@@ -33,14 +32,18 @@ class ScheduleOps:
                                                  "(Keras skips it)",
     }
 
-    @implements("sched.step_decay", native="optax.exponential_decay", params=_EXP)
+    @implements("sched.step_decay", native="optax.exponential_decay", params={
+        **_EXP, "transition_steps": "drawn: from step_size", "decay_rate": "drawn: from factor",
+        "staircase": "fixed: True, step decay"})
     def step_decay(self, lr0: Any, *, factor: float, step_size: int, steps: int,
                    offset: int = 0) -> Any:
         sched = optax.exponential_decay(lr0, transition_steps=step_size, decay_rate=factor,
                                         staircase=True)
         return (sched(_counts(steps, offset)),)
 
-    @implements("sched.exponential_decay", native="optax.exponential_decay", params=_EXP)
+    @implements("sched.exponential_decay", native="optax.exponential_decay", params={
+        **_EXP, "transition_steps": "fixed: 1, one decay per step",
+        "decay_rate": "drawn: from rate (exp(-rate))", "staircase": "fixed: False (default)"})
     def exponential_decay(self, lr0: Any, *, steps: int, rate: float | None = None,
                           factor: float | None = None, decay_steps: int = 1,
                           staircase: bool = False, form: str = "exp", offset: int = 0) -> Any:
@@ -49,7 +52,9 @@ class ScheduleOps:
         sched = optax.exponential_decay(lr0, transition_steps=1, decay_rate=math.exp(-rate))
         return (sched(_counts(steps, offset)),)
 
-    @implements("sched.exponential_decay/base", native="optax.exponential_decay", params=_EXP)
+    @implements("sched.exponential_decay/base", native="optax.exponential_decay", params={
+        **_EXP, "transition_steps": "drawn: from decay_steps",
+        "decay_rate": "drawn: from factor", "staircase": "drawn"})
     def exponential_decay_base(self, lr0: Any, *, steps: int, rate: float | None = None,
                                factor: float | None = None, decay_steps: int = 1,
                                staircase: bool = False, form: str = "base",
@@ -59,7 +64,7 @@ class ScheduleOps:
                                         staircase=staircase)
         return (sched(_counts(steps, offset)),)
 
-    @implements("sched.inverse_time_decay", composed=True, native="jax.numpy")
+    @implements("sched.inverse_time_decay", composed=True)  # jnp arithmetic: no options
     def inverse_time_decay(self, lr0: Any, *, rate: float, steps: int, decay_steps: int = 1,
                            staircase: bool = False, offset: int = 0) -> Any:
         p = _counts(steps, offset).astype(lr0.dtype) / decay_steps
@@ -67,9 +72,10 @@ class ScheduleOps:
         return (lr0 / (1 + rate * p),)
 
     @implements("sched.reduce_on_plateau", native="optax.contrib.reduce_on_plateau", params={
-        "factor": "drawn", "patience": "drawn", "rtol": "drawn", "atol": "drawn",
-        "cooldown": "drawn", "accumulation_size": "fixed: 1 (one value per epoch)",
-        "min_scale": "drawn"})
+        "factor": "drawn", "patience": "drawn", "rtol": "drawn: from threshold",
+        "atol": "fixed: 0, this spec's relative threshold (sched.reduce_on_plateau/abs draws "
+        "atol)", "cooldown": "drawn", "accumulation_size": "fixed: 1 (one value per epoch)",
+        "min_scale": "drawn: from min_lr, lr0 (min_lr / lr0)"})
     def reduce_on_plateau(self, lr0: Any, values: Any, *, factor: float, patience: int,
                           threshold: float, threshold_mode: str = "rel", cooldown: int = 0,
                           min_lr: float = 0.0, at_floor: str = "restart") -> Any:
@@ -93,8 +99,9 @@ class ScheduleOps:
 
     @implements("sched.reduce_on_plateau/abs", native="optax.contrib.reduce_on_plateau",
                 params={"factor": "drawn", "patience": "drawn", "rtol": "fixed: 0",
-                        "atol": "drawn", "cooldown": "drawn", "accumulation_size": "fixed: 1",
-                        "min_scale": "drawn"})
+                        "atol": "drawn: from threshold", "cooldown": "drawn",
+                        "accumulation_size": "fixed: 1",
+                        "min_scale": "drawn: from min_lr, lr0 (min_lr / lr0)"})
     def reduce_on_plateau_abs(self, lr0: Any, values: Any, *, factor: float, patience: int,
                               threshold: float, threshold_mode: str = "abs", cooldown: int = 0,
                               min_lr: float = 0.0, at_floor: str = "restart") -> Any:

@@ -27,6 +27,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.tensorflow._lazy import keras, tf
+from adapters.tensorflow._params import KERAS_DENSE, NAME
 
 _LAYERS: dict[tuple[Any, ...], Any] = {}
 _DPA = "keras.ops.dot_product_attention"
@@ -36,8 +37,9 @@ _DPA_PARAMS = {
     "attn_logits_soft_cap": "fixed: None",
 }
 _MHA_PARAMS = {
-    "num_heads": "drawn", "key_dim": "drawn", "value_dim": "drawn", "output_shape": "drawn",
-    "attention_mask": "drawn",
+    "num_heads": "drawn", "key_dim": "drawn: from w_q.shape, num_heads (E / heads)",
+    "value_dim": "drawn: from w_v.shape, num_heads", "output_shape": "drawn: from w_o.shape",
+    "attention_mask": "drawn: from mask",
     "return_attention_scores": "fixed: True in attn.multi_head, False in /no_weights",
     "use_bias": "fixed: True", "dropout": "fixed: 0.0", "dtype": "fixed: the tested dtype",
     "attention_axes": "fixed: None (the sequence axis)", "use_causal_mask": "fixed: False "
@@ -101,7 +103,9 @@ class AttentionOps:
         """Keras' own convention for fully masked rows is "uniform" (any masked_rows)."""
         return _dpa(q, k, v, mask, bias, scale, is_causal)
 
-    @implements("attn.truncated", composed=True, native=_DPA, params=_DPA_PARAMS)
+    @implements("attn.truncated", composed=True, native=_DPA, params={
+        **_DPA_PARAMS, "mask": "drawn: from left, right (the band)", "bias": "fixed: None",
+        "is_causal": "fixed: False (the band is the mask)"})
     def truncated(self, q: Any, k: Any, v: Any, *, left: int, right: int,
                   scale: float | None = None) -> Any:
         """No window in keras.ops: the band i - left <= j <= i + right as its mask."""
@@ -112,8 +116,10 @@ class AttentionOps:
 
     @implements("attn.self_attention", composed=True,
                 native=("keras.layers.Dense", "keras.layers.Attention"),
-                params={"use_scale": "fixed: True, its scalar set to the drawn scale",
+                params={**KERAS_DENSE,
+                        "use_scale": "fixed: True, its scalar set to the drawn scale",
                         "score_mode": "fixed: 'dot'", "dropout": "fixed: 0.0",
+                        "seed": "fixed: None, unused without dropout",
                         "use_bias": "fixed: False (Dense)", "mask": "fixed: None",
                         "use_causal_mask": "fixed: False",
                         "return_attention_scores": "fixed: False"})
@@ -132,7 +138,8 @@ class AttentionOps:
 
     @implements("attn.additive_score", composed=True,
                 native=("keras.layers.Dense", "tensorflow.math.tanh"),
-                params={"use_bias": "fixed: False, the notes' projections have none"})
+                params={**KERAS_DENSE, **NAME,
+                        "use_bias": "fixed: False, the notes' projections have none"})
     def additive_score(self, q: Any, k: Any, w_q: Any, w_k: Any, v_a: Any) -> Any:
         """AdditiveAttention keeps its raw scores to itself (a private _calculate_scores):
         v_a^T tanh(W_q q_i + W_k k_j) from Dense projections and tf ops."""
@@ -141,7 +148,7 @@ class AttentionOps:
 
     @implements("attn.additive_score/attention", composed=True,
                 native=("keras.layers.Dense", "keras.layers.AdditiveAttention"),
-                params={"use_scale": "fixed: True, its scale vector is v_a",
+                params={**KERAS_DENSE, "use_scale": "fixed: True, its scale vector is v_a",
                         "dropout": "fixed: 0.0", "mask": "drawn",
                         "return_attention_scores": "fixed: True (the weights output)",
                         "use_causal_mask": "fixed: False", "use_bias": "fixed: False"})
@@ -203,7 +210,8 @@ class AttentionOps:
 
     @implements("attn.positional_encoding", composed=True,
                 native=("tensorflow.math.sin", "tensorflow.math.cos"),
-                params={"max_wavelength": "drawn", "d_model": "drawn", "layout": "drawn"})
+                params={"max_wavelength": "drawn", "d_model": "drawn", "layout": "drawn",
+                        **NAME})
     def positional_encoding(self, positions: Any, *, d_model: int,
                             max_wavelength: float = 10000.0,
                             layout: str = "interleaved") -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.tensorflow._lazy import keras, tf
+from adapters.tensorflow._params import NAME
 
 
 def _nhwc(x: Any) -> Any:
@@ -88,9 +89,9 @@ def _jitter_loop(which: str, lower: float, upper: float) -> Callable[..., Any]:
     return run
 
 
-_RESIZE = {"images": "drawn", "size": "drawn", "preserve_aspect_ratio": "fixed: False",
+_RESIZE = {"images": "drawn: from x", "size": "drawn", "preserve_aspect_ratio": "fixed: False",
            "name": "fixed: None"}
-_V1 = {"images": "drawn", "size": "drawn", "name": "fixed: None"}
+_V1 = {"images": "drawn: from x", "size": "drawn", "name": "fixed: None"}
 
 
 class AugmentationOps:
@@ -109,14 +110,15 @@ class AugmentationOps:
 
     # --- geometry ------------------------------------------------------------------------
     @implements("aug.flip", native=("tf.image.flip_left_right", "tf.image.flip_up_down"),
-                params={"image": "drawn"})
+                params={"image": "drawn: from x"})
     def flip(self, x: Any, *, direction: str) -> Any:
         fn = tf.image.flip_left_right if direction == "horizontal" else tf.image.flip_up_down
         return _nchw(fn(_nhwc(x)))
 
     @implements("aug.crop", native="tf.image.crop_to_bounding_box",
-                params={"image": "drawn", "offset_height": "drawn", "offset_width": "drawn",
-                        "target_height": "drawn", "target_width": "drawn"})
+                params={"image": "drawn: from x", "offset_height": "drawn: from top",
+                        "offset_width": "drawn: from left", "target_height": "drawn: from height",
+                        "target_width": "drawn: from width"})
     def crop(self, x: Any, *, top: int, left: int, height: int, width: int) -> Any:
         return _nchw(tf.image.crop_to_bounding_box(_nhwc(x), top, left, height, width))
 
@@ -165,17 +167,18 @@ class AugmentationOps:
 
     # --- colour --------------------------------------------------------------------------
     @implements("aug.color_jitter/brightness_add", native="tf.image.adjust_brightness",
-                params={"image": "drawn", "delta": "drawn"})
+                params={"image": "drawn: from x", "delta": "drawn: from factor"})
     def brightness_add(self, x: Any, *, factor: float, mode: str, clip: bool) -> Any:
         return tf.image.adjust_brightness(x, factor)
 
     @implements("aug.color_jitter/contrast_channel", native="tf.image.adjust_contrast",
-                params={"images": "drawn", "contrast_factor": "drawn"})
+                params={"images": "drawn: from x", "contrast_factor": "drawn: from factor"})
     def contrast_channel(self, x: Any, *, factor: float, mean: str, clip: bool) -> Any:
         return _nchw(tf.image.adjust_contrast(_nhwc(x), factor))
 
     @implements("aug.color_jitter/saturation_hsv", native="tf.image.adjust_saturation",
-                params={"image": "drawn", "saturation_factor": "drawn", "name": "fixed: None"})
+                params={"image": "drawn: from x", "saturation_factor": "drawn: from factor",
+                        "name": "fixed: None"})
     def saturation_hsv(self, x: Any, *, factor: float, mode: str, clip: bool) -> Any:
         return _nchw(tf.image.adjust_saturation(_nhwc(x), factor))
 
@@ -185,7 +188,7 @@ class AugmentationOps:
         offset = tf.einsum("ci,ni->nc", eigvecs, alphas * eigvals)
         return x + offset[:, :, None, None]
 
-    @implements("aug.pca_jitter/eigen", composed=True, native="tf.linalg.eigh")
+    @implements("aug.pca_jitter/eigen", composed=True, native="tf.linalg.eigh", params=NAME)
     def pca_eigen(self, data: Any) -> tuple[Any, Any]:
         pixels = tf.reshape(_nhwc(data), [-1, 3])
         dev = pixels - tf.reduce_mean(pixels, axis=0, keepdims=True)
@@ -201,7 +204,7 @@ class AugmentationOps:
         return x + (mean + sigma * noise)
 
     @implements("aug.blur", native="keras.ops.image.gaussian_blur",
-                params={"images": "drawn", "kernel_size": "drawn", "sigma": "drawn",
+                params={"images": "drawn: from x", "kernel_size": "drawn", "sigma": "drawn",
                         "data_format": "fixed: channels_first"})
     def blur(self, x: Any, *, kernel_size, sigma, padding: str) -> Any:
         return keras.ops.image.gaussian_blur(x, kernel_size=tuple(kernel_size),
@@ -210,13 +213,18 @@ class AugmentationOps:
     # --- random draws (stateless ops seeded from the adapter's global seed) -------------------
     @implements("aug.flip/random", native=("tf.image.stateless_random_flip_left_right",
                                            "tf.image.stateless_random_flip_up_down"),
-                params={"image": "drawn", "seed": "fixed: from the adapter's seed"})
+                params={"image": "drawn: from x", "seed": "fixed: from the adapter's seed"})
     def random_flip(self, x: Any, *, direction: str, p: float) -> Any:
         fn = tf.image.stateless_random_flip_left_right if direction == "horizontal" \
             else tf.image.stateless_random_flip_up_down
         return _nchw(fn(_nhwc(x), _seeds()))
 
-    @implements("aug.flip/random_p", composed=True, native="tf.random.stateless_uniform")
+    @implements("aug.flip/random_p", composed=True, native="tf.random.stateless_uniform",
+                params={**NAME, "minval": "fixed: 0 (default)",
+                        "maxval": "fixed: None (default: 1 for floats)",
+                        "dtype": "fixed: float32, the draw compared with p (p is dyadic, exact "
+                        "in float32)", "alg": "fixed: 'auto_select' (default), the "
+                        "device's Philox or ThreeFry"})
     def random_flip_p(self, x: Any, *, direction: str, p: float) -> Any:
         """TF flips with probability 1/2 only (round of a uniform): a per-image uniform
         below p decides instead."""
@@ -225,16 +233,20 @@ class AugmentationOps:
         return tf.where((u < p)[:, None, None, None], flipped, x)
 
     @implements("aug.crop/random", native="tf.image.stateless_random_crop",
-                params={"value": "drawn", "size": "drawn", "seed": "fixed: one per image"})
+                params={"value": "drawn: from x", "size": "drawn: from height, width, x.shape",
+                        "seed": "fixed: one per image",
+                        **NAME})
     def random_crop(self, x: Any, *, height: int, width: int) -> Any:
         return _nchw(_graph(_crop_loop, height, width)(_nhwc(x), _seeds(x.shape[0])))
 
     @implements("aug.crop/distorted_box",
                 native="tf.image.stateless_sample_distorted_bounding_box",
-                params={"image_size": "drawn", "bounding_boxes": "fixed: none (the image)",
+                params={"image_size": "drawn: from x.shape",
+                        "bounding_boxes": "fixed: none (the image)",
                         "seed": "fixed: one per box", "min_object_covered": "fixed: 0",
-                        "aspect_ratio_range": "drawn", "area_range": "drawn",
-                        "max_attempts": "drawn", "use_image_if_no_bounding_boxes":
+                        "aspect_ratio_range": "drawn: from ratio",
+                        "area_range": "drawn: from scale", "max_attempts": "drawn: from attempts",
+                        "use_image_if_no_bounding_boxes":
                         "fixed: True", "name": "fixed: None"})
     def distorted_boxes(self, x: Any, *, height: int, width: int, scale, ratio,
                         attempts: int) -> Any:
@@ -245,14 +257,16 @@ class AugmentationOps:
     @implements("aug.color_jitter/random", native=("tf.image.stateless_random_brightness",
                                                    "tf.image.stateless_random_contrast",
                                                    "tf.image.stateless_random_saturation"),
-                params={"image": "drawn", "max_delta": "drawn", "lower": "drawn",
+                params={"image": "fixed: the stat check's own images (a grid per factor)",
+                        "max_delta": "drawn: from upper (brightness: [-upper, upper])",
+                        "lower": "drawn",
                         "upper": "drawn", "seed": "fixed: one per image"})
     def random_jitter(self, x: Any, *, which: str, lower: float, upper: float) -> Any:
         loop = _graph(_jitter_loop, which, lower, upper)
         return _nchw(loop(_nhwc(x), _seeds(x.shape[0])))
 
     @implements("aug.gaussian_noise/random", native="keras.layers.GaussianNoise",
-                params={"stddev": "drawn", "seed": "fixed: from the adapter's seed",
+                params={"stddev": "drawn: from sigma", "seed": "fixed: from the adapter's seed",
                         "training": "fixed: True"})
     def random_noise(self, x: Any, *, sigma: float) -> Any:
         seed = int(_seeds()[0])

@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.tensorflow._lazy import tf
+from adapters.tensorflow._params import MATMUL, NAME
 
 # Catalog op name -> tf.math function name.
 _ARITH = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide", "pow": "pow",
@@ -62,6 +63,23 @@ def _hessian(f: Callable[[Any], Any], x: Any) -> Any:
     return outer.jacobian(g, x, experimental_use_pfor=False)
 
 
+_FWD = ("tf.autodiff.ForwardAccumulator", "tf.autodiff.ForwardAccumulator.jvp")
+_JVP = {**NAME, "unconnected_gradients": "fixed: ZERO, a constant output's tangent is 0 "
+        "(the oracle's)"}
+_MLP = ("tf.linalg.matmul", "tf.nn.log_softmax")
+_MLP_PARAMS = {**MATMUL, "axis": "fixed: 1, over the classes"}
+_HESSIAN = ("tf.GradientTape", "tf.GradientTape.gradient", "tf.GradientTape.jacobian")
+_HESSIAN_PARAMS = {
+    "persistent": "fixed: True on the outer tape (its jacobian after the inner gradient), "
+    "False on the inner", "watch_accessed_variables": "fixed: True (default); x is watched",
+    "output_gradients": "fixed: None, the scalar's gradient",
+    "unconnected_gradients": "fixed: NONE (default); every input is connected",
+    "parallel_iterations": "fixed: None (default)",
+    "experimental_use_pfor": "fixed: False, row by row (the pfor path converts the gradient "
+    "graph again at every eager call); the vectorized path is not covered",
+    **NAME, "axis": "fixed: None, all elements", "keepdims": "fixed: False"}
+
+
 class AutodiffOps:
     UNSUPPORTED = {
         "ad.numeric_diff": "TensorFlow has no finite-difference op for a direction: "
@@ -70,7 +88,7 @@ class AutodiffOps:
                            "steps and the quotient taken in NumPy",
     }
 
-    @implements("ad.dual_arith")
+    @implements("ad.dual_arith", native=(*_FWD, "tf.math.add"), params=_JVP)
     def dual_arith(self, x: Any, x_dot: Any, y: Any = None, y_dot: Any = None, *,
                    op: str) -> Any:
         f = getattr(tf.math, _ARITH[op])
@@ -78,17 +96,24 @@ class AutodiffOps:
             return _forward(f, [x], [x_dot])
         return _forward(f, [x, y], [x_dot, y_dot])
 
-    @implements("ad.dual_functions")
+    @implements("ad.dual_functions", native=(*_FWD, "tf.math.exp", "tf.math.reduce_max"),
+                params={**_JVP, "axis": "fixed: -1 (max, min over the last axis)",
+                        "keepdims": "fixed: False"})
     def dual_functions(self, x: Any, x_dot: Any, *, fn: str,
                        coeffs: Sequence[float] | None = None) -> Any:
         return _forward(_function(fn, coeffs), [x], [x_dot])
 
-    @implements("ad.jvp")
+    @implements("ad.jvp", native=(*_FWD, *_MLP), params={**_JVP, **_MLP_PARAMS})
     def mlp_jvp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, *tangents: Any
                 ) -> Any:
         return _forward(lambda *p: _mlp_loss(*p, t), [x, w1, b1, w2, b2], tangents)
 
-    @implements("ad.vjp")
+    @implements("ad.vjp", native=("tf.GradientTape", "tf.GradientTape.gradient", *_MLP),
+                params={**_MLP_PARAMS, "persistent": "fixed: False, one gradient",
+                        "watch_accessed_variables": "fixed: True (default); the inputs "
+                        "are watched", "output_gradients": "fixed: the drawn cotangent g",
+                        "unconnected_gradients": "fixed: NONE (default); every input is "
+                        "connected"})
     def mlp_vjp(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, t: Any, g: Any) -> Any:
         params = [x, w1, b1, w2, b2]
         with tf.GradientTape() as tape:
@@ -96,7 +121,11 @@ class AutodiffOps:
             loss = _mlp_loss(*params, t)
         return (loss, *tape.gradient(loss, params, output_gradients=g))
 
-    @implements("ad.hessian/logsumexp")
+    @implements("ad.hessian/logsumexp", native=(*_HESSIAN, "tf.linalg.matvec",
+                                                "tf.math.reduce_logsumexp"),
+                params={**_HESSIAN_PARAMS, "transpose_a": "fixed: False, A v",
+                        "adjoint_a": "fixed: False", "a_is_sparse": "fixed: False",
+                        "b_is_sparse": "fixed: False"})
     def hessian_logsumexp(self, x: Any, A: Any) -> Any:
         def f(v: Any) -> Any:
             z = tf.linalg.matvec(A, v)
@@ -104,7 +133,9 @@ class AutodiffOps:
 
         return _hessian(f, x)
 
-    @implements("ad.hessian/rosenbrock")
+    @implements("ad.hessian/rosenbrock", native=_HESSIAN,
+                params={k: v for k, v in _HESSIAN_PARAMS.items()
+                        if k not in ("name", "axis", "keepdims")})
     def hessian_rosenbrock(self, x: Any, *, a: float, b: float) -> Any:
         def f(v: Any) -> Any:
             head, tail = v[:-1], v[1:]

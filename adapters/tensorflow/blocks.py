@@ -25,9 +25,21 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.tensorflow._lazy import keras, tf
+from adapters.tensorflow._params import KERAS_DENSE, KERAS_WEIGHTS, NAME
 from adapters.tensorflow.conv import channels_first, channels_last
 
 _LAYERS: dict[tuple[Any, ...], Any] = {}
+
+
+# Conv2D with the given OIHW weights transposed to HWIO, on channels-last inputs.
+_CONV_PARAMS = {**KERAS_WEIGHTS, **NAME, "data_format": "fixed: channels_last, Keras' "
+                "default (the NCHW input is transposed)",
+                "dilation_rate": "fixed: 1 (default)", "groups": "fixed: 1 (default)",
+                "activation": "fixed: None (ReLU is its own layer)",
+                "use_bias": "fixed: True where b is given (the specs always draw it; the "
+                "projection shortcut has none)"}
+_RELU = {"max_value": "fixed: None (default)", "negative_slope": "fixed: 0 (default)",
+         "threshold": "fixed: 0 (default)"}
 
 
 def _layer(key: tuple[Any, ...], make: Callable[[], Any], shape: tuple[int, ...]) -> Any:
@@ -66,7 +78,15 @@ def _conv_relu(x: Any, w: Any, b: Any) -> Any:
 
 
 class BlockOps:
-    @implements("block.residual", composed=True)
+    @implements("block.residual", composed=True, native=(
+        "keras.layers.Conv2D", "keras.layers.ZeroPadding2D", "keras.layers.ReLU",
+        "keras.layers.Add", "tf.pad"), params={
+        **_CONV_PARAMS, **_RELU, "strides": "drawn: from stride",
+        "padding": "fixed: 'same' at stride 1; 'valid' after ZeroPadding2D(k // 2) at stride 2 "
+        "(TF's 'same' puts an odd total padding's extra row at the end; the oracle pads "
+        "k // 2 on each side)",
+        "mode": "fixed: 'CONSTANT', zero channels (shortcut 'zero_pad')",
+        "constant_values": "fixed: 0 (default)"})
     def residual(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, ws: Any = None, *,
                  shortcut: str = "identity", stride: int = 1) -> Any:
         xl = channels_last(x)
@@ -81,7 +101,12 @@ class BlockOps:
         add = keras.layers.Add(dtype=x.dtype.name)
         return channels_first(_relu(add([z2, short])))
 
-    @implements("block.inception", composed=True)
+    @implements("block.inception", composed=True, native=(
+        "keras.layers.Conv2D", "keras.layers.ReLU", "keras.layers.MaxPooling2D",
+        "keras.layers.Concatenate"), params={
+        **_CONV_PARAMS, **_RELU, "strides": "fixed: 1 (convolutions and the 3x3 pool)",
+        "padding": "fixed: 'same' (k // 2 for the odd kernels; the pool's pads are never "
+        "chosen)", "pool_size": "fixed: 3", "axis": "fixed: -1, the channels (NHWC)"})
     def inception(self, x: Any, w1: Any, b1: Any, w3r: Any, b3r: Any, w3: Any, b3: Any,
                   w5r: Any, b5r: Any, w5: Any, b5: Any, wp: Any, bp: Any) -> Any:
         xl, dt = channels_last(x), x.dtype.name
@@ -97,7 +122,11 @@ class BlockOps:
         concat = keras.layers.Concatenate(axis=-1, dtype=dt)
         return channels_first(concat(branches))
 
-    @implements("block.flatten_fc", composed=True)
+    @implements("block.flatten_fc", composed=True, native=(
+        "keras.layers.Flatten", "keras.layers.Dense"), params={
+        **KERAS_DENSE, "data_format": "fixed: channels_last; the kernel is permuted so that "
+        "the result is the oracle's channel-major flatten",
+        "use_bias": "fixed: True; the spec always draws b"})
     def flatten_fc(self, x: Any, w: Any, b: Any = None) -> Any:
         xl, dt, out = channels_last(x), x.dtype.name, w.shape[0]
         flat = _layer(("flatten", dt), lambda: keras.layers.Flatten(dtype=dt), xl.shape)(xl)

@@ -14,8 +14,16 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.tensorflow._lazy import tf
+from adapters.tensorflow._params import NAME
 
-SEG = ("tensorflow.math.unsorted_segment_sum", "tensorflow.math.unsorted_segment_max")
+SUM = "tensorflow.math.unsorted_segment_sum"
+MAX = "tensorflow.math.unsorted_segment_max"
+SCATTER = "tensorflow.tensor_scatter_nd_add"
+# the Laplacian: out-degrees by unsorted_segment_sum, the off-diagonal scattered in
+LAP = (SUM, SCATTER)
+P_SEG = NAME
+P_LAP = {**NAME, "bad_indices_policy": "fixed: '' (default: an error on CPU, ignored on "
+         "GPU); indices are in range by construction"}
 NO_TFGNN = {"tensorflow_gnn": "not covered: tensorflow-gnn 1.0.3 raises ImportError under "
             "Keras 3 (tensorflow/gnn#874), and has no ChebConv or GIN; composed instead"}
 EIGH = "tensorflow.linalg.eigh"
@@ -139,16 +147,16 @@ def knn_edges(points: Any, k: int, dilation: int, self_loops: bool) -> tuple[Any
 
 
 class GraphOps:
-    @implements("graph.laplacian", composed=True, native="tensorflow.tensor_scatter_nd_add")
+    @implements("graph.laplacian", composed=True, native=LAP, params=P_LAP)
     def graph_laplacian(self, edge_index: Any, edge_weight: Any, *, num_nodes: int) -> Any:
         return _laplacian(edge_index, edge_weight, num_nodes, None)
 
-    @implements("graph.normalized_laplacian", composed=True, native=SEG)
+    @implements("graph.normalized_laplacian", composed=True, native=LAP, params=P_LAP)
     def graph_normalized_laplacian(self, edge_index: Any, edge_weight: Any, *, num_nodes: int,
                                    normalization: str = "sym", isolated: str = "one") -> Any:
         return _laplacian(edge_index, edge_weight, num_nodes, normalization, isolated)
 
-    @implements("graph.dirichlet_energy", composed=True, native=SEG)
+    @implements("graph.dirichlet_energy", composed=True, native=LAP, params=P_LAP)
     def graph_dirichlet_energy(self, x: Any, edge_index: Any, edge_weight: Any, *,
                                form: str = "pairwise") -> Any:
         if form == "pairwise":
@@ -158,8 +166,8 @@ class GraphOps:
         lap = _laplacian(edge_index, edge_weight, x.shape[0], None)
         return tf.reduce_sum(x * tf.matmul(lap, x), axis=0)
 
-    @implements("graph.fourier/distinct", composed=True, native=EIGH)
-    @implements("graph.fourier/repeated", composed=True, native=EIGH)
+    @implements("graph.fourier/distinct", composed=True, native=(EIGH, *LAP), params=P_LAP)
+    @implements("graph.fourier/repeated", composed=True, native=(EIGH, *LAP), params=P_LAP)
     def graph_fourier_invariants(self, x: Any, edge_index: Any, edge_weight: Any,
                                  clusters: Any = None, *, normalization: str | None = None,
                                  isolated: str = "one") -> Any:
@@ -171,8 +179,10 @@ class GraphOps:
         proj = tf.gather(_sum(tf.transpose(u)[:, :, None] * x_hat[:, None, :], ids, n), ids)
         return lam, tf.matmul(u * lam, u, transpose_b=True), proj, tf.matmul(u, x_hat)
 
-    @implements("graph.inverse_fourier/distinct", composed=True, native=EIGH)
-    @implements("graph.inverse_fourier/repeated", composed=True, native=EIGH)
+    @implements("graph.inverse_fourier/distinct", composed=True, native=(EIGH, *LAP),
+                params=P_LAP)
+    @implements("graph.inverse_fourier/repeated", composed=True, native=(EIGH, *LAP),
+                params=P_LAP)
     def graph_inverse_fourier_invariants(self, x: Any, edge_index: Any, edge_weight: Any,
                                          c: Any, clusters: Any = None, *,
                                          normalization: str | None = None,
@@ -183,7 +193,7 @@ class GraphOps:
         per = c if clusters is None else tf.gather(c, clusters)
         return tf.matmul(u, per[:, None] * x_hat), tf.matmul(u, x_hat)
 
-    @implements("graph.spectral_filter", composed=True, native=EIGH)
+    @implements("graph.spectral_filter", composed=True, native=(EIGH, *LAP), params=P_LAP)
     def graph_spectral_filter(self, x: Any, edge_index: Any, edge_weight: Any, *,
                               kernel: str = "heat", t: float = 1.0,
                               normalization: str | None = None, isolated: str = "one") -> Any:
@@ -193,8 +203,7 @@ class GraphOps:
         y = tf.matmul(u, g * tf.matmul(u, xc, transpose_a=True))
         return y[:, 0] if len(x.shape) == 1 else y
 
-    @implements("graph.chebyshev", composed=True, native="tensorflow.tensor_scatter_nd_add",
-                params=NO_TFGNN)
+    @implements("graph.chebyshev", composed=True, native=LAP, params={**P_LAP, **NO_TFGNN})
     def graph_chebyshev(self, x: Any, edge_index: Any, edge_weight: Any, w: Any, b: Any, *,
                         lambda_max: float, normalization: str | None = "sym",
                         isolated: str = "one") -> Any:
@@ -209,12 +218,13 @@ class GraphOps:
             out = out + _linear(terms[k], w[k])
         return out if b is None else out + b
 
-    @implements("graph.gcn", composed=True, native=SEG, params=NO_TFGNN)
+    @implements("graph.gcn", composed=True, native=SUM, params={**P_SEG, **NO_TFGNN})
     def graph_gcn(self, x: Any, edge_index: Any, edge_weight: Any, w: Any, b: Any = None, *,
                   self_loops: str = "add", improved: bool = False) -> Any:
         return gcn(x, edge_index, edge_weight, w, b, self_loops, improved)
 
-    @implements("graph.aggregate", composed=True, native=SEG, params=NO_TFGNN)
+    @implements("graph.aggregate", composed=True, native=(SUM, MAX, "tensorflow.scatter_nd"),
+                params={**P_LAP, **NO_TFGNN})
     def graph_aggregate(self, x: Any, edge_index: Any, w_l: Any, b_l: Any, w_r: Any,
                         *params: Any, aggr: str = "mean", lstm_padding: str = "none") -> Any:
         n = x.shape[0]
@@ -238,7 +248,7 @@ class GraphOps:
             raise ValueError(f"unknown aggr {aggr!r}")
         return _linear(agg, w_l, b_l) + _linear(x, w_r)
 
-    @implements("graph.gat", composed=True, native=SEG, params=NO_TFGNN)
+    @implements("graph.gat", composed=True, native=(SUM, MAX), params={**P_SEG, **NO_TFGNN})
     def graph_gat(self, x: Any, edge_index: Any, w: Any, att_src: Any, att_dst: Any,
                   b: Any = None, *, concat: bool = True, negative_slope: float = 0.2) -> Any:
         n = x.shape[0]
@@ -260,7 +270,7 @@ class GraphOps:
         out = tf.reshape(out, [n, heads * ch]) if concat else tf.reduce_mean(out, axis=1)
         return out if b is None else out + b
 
-    @implements("graph.gin", composed=True, native=SEG, params=NO_TFGNN)
+    @implements("graph.gin", composed=True, native=SUM, params={**P_SEG, **NO_TFGNN})
     def graph_gin(self, x: Any, edge_index: Any, w1: Any, b1: Any, w2: Any, b2: Any, *,
                   eps: float = 0.0) -> Any:
         z = _sum(tf.gather(x, edge_index[0]), edge_index[1], x.shape[0]) + (1.0 + eps) * x
@@ -270,7 +280,7 @@ class GraphOps:
         w = _weights(edge_weight, edge_index.shape[1], x)
         return w * tf.gather(_safe_inv(_sum(w, edge_index[1], x.shape[0]), 1.0), edge_index[1])
 
-    @implements("graph.diffusion/dcnn", composed=True, native=SEG)
+    @implements("graph.diffusion/dcnn", composed=True, native=SUM, params=P_SEG)
     def graph_diffusion_dcnn(self, x: Any, edge_index: Any, edge_weight: Any, *,
                              mode: str = "dcnn", hops: int = 2) -> Any:
         coef = self._transition(x, edge_index, edge_weight)
@@ -280,7 +290,7 @@ class GraphOps:
             powers.append(h)
         return tf.stack(powers, axis=1)
 
-    @implements("graph.diffusion/dgc", composed=True, native=SEG)
+    @implements("graph.diffusion/dgc", composed=True, native=SUM, params=P_SEG)
     def graph_diffusion_dgc(self, x: Any, edge_index: Any, edge_weight: Any, w: Any,
                             b: Any = None, *, mode: str = "dgc", hops: int = 2) -> Any:
         coef = self._transition(x, edge_index, edge_weight)
@@ -290,7 +300,7 @@ class GraphOps:
             out = out + _linear(h, w[k])
         return out if b is None else out + b
 
-    @implements("graph.monet", composed=True, native=SEG)
+    @implements("graph.monet", composed=True, native=SUM, params=P_SEG)
     def graph_monet(self, x: Any, edge_index: Any, pseudo: Any, g: Any, mu: Any, sigma: Any,
                     root: Any = None, b: Any = None, *, aggr: str = "sum",
                     sigma_eps: float = 0.0) -> Any:
@@ -308,7 +318,7 @@ class GraphOps:
             out = out + _linear(x, root)
         return out if b is None else out + b
 
-    @implements("graph.readout", composed=True, native=SEG)
+    @implements("graph.readout", composed=True, native=(SUM, MAX), params=P_SEG)
     def graph_readout(self, x: Any, batch: Any, *, num_graphs: int, reduce: str = "sum") -> Any:
         if reduce == "max":
             return _max0(x, batch, num_graphs)
@@ -317,7 +327,10 @@ class GraphOps:
             return total
         return total / tf.maximum(_count(batch, num_graphs, x.dtype), 1)[:, None]
 
-    @implements("graph.edge_conv", composed=True, native=SEG + ("tensorflow.argsort",))
+    @implements("graph.edge_conv", composed=True, native=(MAX, "tensorflow.argsort"), params={
+        **P_SEG, "axis": "fixed: 1, neighbours per row", "direction": "fixed: 'ASCENDING', the "
+        "nearest first", "stable": "fixed: True, ties by the lower index (the oracle's "
+        "convention)"})
     def graph_edge_conv(self, x: Any, pos: Any, w: Any, b: Any, *, k: int, dilation: int = 1,
                         self_loops: bool = False) -> Any:
         src, dst = knn_edges(x if pos is None else pos, k, dilation, self_loops)
@@ -325,7 +338,7 @@ class GraphOps:
         msg = tf.nn.relu(_linear(tf.concat([xt, tf.gather(x, src) - xt], -1), w, b))
         return tf.math.unsorted_segment_max(msg, dst, x.shape[0])
 
-    @implements("graph.residual_dense", composed=True, native=SEG)
+    @implements("graph.residual_dense", composed=True, native=SUM, params=P_SEG)
     def graph_residual_dense(self, x: Any, edge_index: Any, edge_weight: Any, *params: Any,
                              block: str = "res", activation: str = "tanh") -> Any:
         act = {"tanh": tf.tanh, "relu": tf.nn.relu, "identity": lambda z: z}[activation]

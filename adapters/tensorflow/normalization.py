@@ -16,6 +16,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.tensorflow._lazy import keras, tf
+from adapters.tensorflow._params import MATMUL, NAME
 
 
 def _keras_momentum(momentum: float, momentum_on: str) -> float:
@@ -52,6 +53,26 @@ def _from_nhwc(y: Any, rank: int) -> Any:
     return y[..., 0] if rank == 3 else y
 
 
+_GIVEN = "fixed: default, unused (the given tensors replace the variables)"
+_AFFINE = {"center": "fixed: True (beta)", "scale": "fixed: True (gamma)",
+           "beta_initializer": _GIVEN, "gamma_initializer": _GIVEN,
+           "beta_regularizer": "fixed: None (a loss term, outside the forward value)",
+           "gamma_regularizer": "fixed: None (a loss term, outside the forward value)",
+           "beta_constraint": "fixed: None (applied by optimizers after a step)",
+           "gamma_constraint": "fixed: None (applied by optimizers after a step)",
+           "epsilon": "drawn: from eps", "return_losses": "fixed: False (no losses)"}
+_BN = ("keras.layers.BatchNormalization", "keras.layers.Layer.stateless_call")
+_BN_PARAMS = {**_AFFINE, "axis": "fixed: 1, the channel axis (NC...)",
+              "momentum": "drawn: from momentum, momentum_on (Keras weights the old value)",
+              "moving_mean_initializer": _GIVEN, "moving_variance_initializer": _GIVEN,
+              "renorm": "not covered: False; batch renormalization (renorm=True) would need "
+              "its own oracle (r, d corrections and their running statistics)",
+              "renorm_clipping": "fixed: None, unused without renorm",
+              "renorm_momentum": "fixed: default, unused without renorm",
+              "synchronized": "fixed: False, one device (the cross-replica mean is not "
+              "covered)"}
+
+
 class NormalizationOps:
     def _bn_train(self, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any,
                   eps: float, momentum: float, momentum_on: str) -> tuple[Any, Any, Any, float]:
@@ -61,7 +82,7 @@ class NormalizationOps:
             [gamma, beta], [running_mean, running_var], x, training=True)
         return y, new_mean, new_var, m
 
-    @implements("norm.batch_norm_train/biased_running_var")
+    @implements("norm.batch_norm_train/biased_running_var", native=_BN, params=_BN_PARAMS)
     def batch_norm_train_biased(self, x: Any, gamma: Any, beta: Any, running_mean: Any,
                                 running_var: Any, *, eps: float, momentum: float,
                                 momentum_on: str = "batch",
@@ -73,7 +94,7 @@ class NormalizationOps:
                                                  eps, momentum, momentum_on)
         return y, new_mean, new_var
 
-    @implements("norm.batch_norm_train", composed=True)
+    @implements("norm.batch_norm_train", composed=True, native=_BN, params=_BN_PARAMS)
     def batch_norm_train(self, x: Any, gamma: Any, beta: Any, running_mean: Any,
                          running_var: Any, *, eps: float, momentum: float,
                          momentum_on: str = "batch", running_var_unbiased: bool = True) -> Any:
@@ -87,7 +108,8 @@ class NormalizationOps:
         keep = running_var * m
         return y, new_mean, keep + (new_var - keep) * (n / (n - 1))
 
-    @implements("norm.batch_norm_eval")
+    @implements("norm.batch_norm_eval", native=_BN, params={
+        **_BN_PARAMS, "momentum": "fixed: default, unused in inference (training=False)"})
     def batch_norm_eval(self, x: Any, gamma: Any, beta: Any, running_mean: Any,
                         running_var: Any, *, eps: float) -> Any:
         layer = _batch_norm_layer(x, eps)
@@ -95,7 +117,9 @@ class NormalizationOps:
                                     training=False)
         return y
 
-    @implements("norm.layer_norm")
+    @implements("norm.layer_norm", native=("keras.layers.LayerNormalization",
+                                           "keras.layers.Layer.stateless_call"),
+                params={**_AFFINE, "axis": "drawn: from normalized_ndim (the last axes)"})
     def layer_norm(self, x: Any, gamma: Any, beta: Any, *, normalized_ndim: int,
                    eps: float) -> Any:
         rank = x.shape.rank
@@ -118,7 +142,7 @@ class NormalizationOps:
         norm = tf.sqrt(tf.reduce_sum(v * v, axis=others, keepdims=True))
         return tf.reshape(g, shape) * v / norm
 
-    @implements("norm.cosine_norm", composed=True)
+    @implements("norm.cosine_norm", composed=True, native="tf.linalg.matmul", params=MATMUL)
     def cosine_norm(self, x: Any, w: Any) -> Any:
         """tf.math.l2_normalize puts its eps on the sum of squares
         (docs/conventions/normalization.md §2.3): the oracle's eps-free formula is composed
@@ -127,14 +151,17 @@ class NormalizationOps:
         w_norm = tf.sqrt(tf.reduce_sum(w * w, axis=1, keepdims=True))
         return tf.linalg.matmul(x, w, transpose_b=True) / (x_norm * tf.transpose(w_norm))
 
-    @implements("norm.standardize", composed=True)
+    @implements("norm.standardize", composed=True, native="tf.nn.moments", params={
+        **NAME, "shift": "fixed: None (deprecated, unused)", "keepdims": "fixed: True"})
     def standardize(self, x: Any, *, axis: int | tuple[int, ...] = 0, eps: float) -> Any:
         """tf.nn.moments (two-pass), then (x - mean) / sqrt(var + eps)."""
         axes = [axis] if isinstance(axis, int) else list(axis)
         mean, var = tf.nn.moments(x, axes=axes, keepdims=True)
         return (x - mean) / tf.sqrt(var + eps)
 
-    @implements("norm.lrn")
+    @implements("norm.lrn", native="tf.nn.local_response_normalization", params={
+        **NAME, "depth_radius": "drawn: from size ((size - 1) / 2)", "bias": "drawn: from k",
+        "alpha": "drawn: from alpha, size (alpha / size)", "beta": "drawn"})
     def lrn(self, x: Any, *, size: int, alpha: float, beta: float, k: float) -> Any:
         """tf.nn.local_response_normalization sums a symmetric window of radius r over the
         last axis of an NHWC tensor and does not divide by the window size: radius

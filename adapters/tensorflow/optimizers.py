@@ -145,7 +145,7 @@ class OptimizerOps:
 
     # --- gradient descent and momentum ------------------------------------------------
     @implements("optim.sgd", native="keras.optimizers.SGD", params={
-        **_COMMON, "learning_rate": "drawn", "momentum": "fixed: 0 (optim.momentum)",
+        **_COMMON, "learning_rate": "drawn: from lr", "momentum": "fixed: 0 (optim.momentum)",
         "nesterov": "fixed: False", "weight_decay": "drawn"})
     def sgd(self, params: Any, grads: Any, *, lr: float, weight_decay: float = 0.0) -> Any:
         """Keras' decoupled weight decay: the same mathematics as L2 for plain SGD."""
@@ -162,7 +162,8 @@ class OptimizerOps:
         return _run(opt, var, grads, lambda o, p: (p, -_slot(o, "_momentum") / lr))
 
     @implements("optim.momentum", native="keras.optimizers.SGD", params={
-        **_COMMON, "learning_rate": "drawn", "momentum": "drawn", "nesterov": "fixed: False "
+        **_COMMON, "learning_rate": "drawn: from lr", "momentum": "drawn",
+        "nesterov": "fixed: False "
         "(optim.nag)", "weight_decay": _NO_WD})
     def momentum(self, params: Any, grads: Any, *, lr: float, momentum: float,
                  form: str = "velocity", dampening: float = 0.0) -> Any:
@@ -172,7 +173,8 @@ class OptimizerOps:
                               ("momentum", lr, momentum))
 
     @implements("optim.momentum/lr_schedule", native="keras.optimizers.SGD", params={
-        **_COMMON, "learning_rate": "drawn", "momentum": "drawn", "nesterov": "fixed: False",
+        **_COMMON, "learning_rate": "drawn: from lrs (lrs[iteration], a schedule)",
+        "momentum": "drawn", "nesterov": "fixed: False",
         "weight_decay": _NO_WD})
     def momentum_lr_schedule(self, params: Any, grads: Any, lrs: Any, *, momentum: float,
                              form: str = "velocity") -> Any:
@@ -184,7 +186,8 @@ class OptimizerOps:
         return _run(opt, var, grads, lambda o, p: (p, -_slot(o, "_momentum")))
 
     @implements("optim.nag", native="keras.optimizers.SGD", params={
-        **_COMMON, "learning_rate": "drawn", "momentum": "drawn", "nesterov": "fixed: True",
+        **_COMMON, "learning_rate": "drawn: from lr", "momentum": "drawn",
+        "nesterov": "fixed: True",
         "weight_decay": _NO_WD})
     def nag(self, x0: Any, q: Any, a: Any, b: Any, c: Any, *, kind: str, steps: int,
             lr: float, momentum: float, form: str = "lookahead") -> Any:
@@ -204,8 +207,9 @@ class OptimizerOps:
 
     # --- adaptive methods ----------------------------------------------------------------
     @implements("optim.adagrad", native="keras.optimizers.Adagrad", params={
-        **_COMMON, "learning_rate": "drawn", "initial_accumulator_value": "drawn",
-        "epsilon": "drawn", "weight_decay": _NO_WD})
+        **_COMMON, "learning_rate": "drawn: from lr",
+        "initial_accumulator_value": "drawn: from initial_accumulator",
+        "epsilon": "drawn: from eps", "weight_decay": _NO_WD})
     def adagrad(self, params: Any, grads: Any, *, lr: float, eps: float,
                 initial_accumulator: float = 0.1, eps_placement: str = "inside") -> Any:
         require("eps_placement", eps_placement, "inside")
@@ -216,7 +220,7 @@ class OptimizerOps:
         return _run(opt, var, grads, lambda o, p: (p, _slot(o, "_accumulator")))
 
     @implements("optim.rmsprop", native="keras.optimizers.RMSprop", params={
-        **_COMMON, "learning_rate": "drawn", "rho": "drawn", "epsilon": "drawn",
+        **_COMMON, "learning_rate": "drawn: from lr", "rho": "drawn", "epsilon": "drawn: from eps",
         "momentum": "fixed: 0 (not in the catalog's RMSprop)",
         "centered": "fixed: False (not in the catalog's RMSprop)", "weight_decay": _NO_WD})
     def rmsprop(self, params: Any, grads: Any, *, lr: float, rho: float, eps: float,
@@ -228,7 +232,7 @@ class OptimizerOps:
         return _run(opt, var, grads, lambda o, p: (p, _slot(o, "_velocity")))
 
     @implements("optim.adadelta", native="keras.optimizers.Adadelta", params={
-        **_COMMON, "learning_rate": "drawn", "rho": "drawn", "epsilon": "drawn",
+        **_COMMON, "learning_rate": "drawn: from lr", "rho": "drawn", "epsilon": "drawn: from eps",
         "weight_decay": _NO_WD})
     def adadelta(self, params: Any, grads: Any, *, rho: float, eps: float,
                  lr: float = 1.0) -> Any:
@@ -239,8 +243,9 @@ class OptimizerOps:
             p, _slot(o, "_accumulated_grad"), _slot(o, "_accumulated_delta_var")))
 
     @implements("optim.adam/epsilon_hat", native="keras.optimizers.Adam", params={
-        **_COMMON, "learning_rate": "drawn", "beta_1": "drawn", "beta_2": "drawn",
-        "epsilon": "drawn", "amsgrad": "not covered: not in the catalog",
+        **_COMMON, "learning_rate": "drawn: from lr", "beta_1": "drawn: from b1",
+        "beta_2": "drawn: from b2",
+        "epsilon": "drawn: from eps", "amsgrad": "not covered: not in the catalog",
         "weight_decay": "drawn"})
     def adam(self, params: Any, grads: Any, *, lr: float, b1: float, b2: float, eps: float,
              eps_mode: str = "hat", weight_decay: float = 0.0,
@@ -258,7 +263,8 @@ class OptimizerOps:
     @implements("optim.newton", composed=True,
                 native=("tf.GradientTape", "tf.linalg.solve"),
                 params={"persistent": "fixed: True (one gradient per Hessian row)",
-                        "watch_accessed_variables": "fixed: True", "adjoint": "fixed: False"})
+                        "watch_accessed_variables": "fixed: True", "adjoint": "fixed: False",
+                        "name": "fixed: None, an op name in the graph (no numeric effect)"})
     def newton(self, x0: Any, q: Any, a: Any, b: Any, c: Any, *, kind: str,
                steps: int) -> Any:
         """The Hessian by a persistent GradientTape around the gradient's tape, one row per
@@ -277,7 +283,9 @@ class OptimizerOps:
             out.append(x)
         return (tf.stack(out),)
 
-    @implements("optim.lbfgs", composed=True, native=("tf.GradientTape",))
+    @implements("optim.lbfgs", composed=True, native=("tf.GradientTape",), params={
+        "persistent": "fixed: False (default), one gradient per tape",
+        "watch_accessed_variables": "fixed: True (default); x is a tensor, watched explicitly"})
     def lbfgs(self, x0: Any, q: Any, a: Any, b: Any, c: Any, *, kind: str, steps: int,
               lr: float, history: int, first_step: str = "identity",
               min_curvature: float | None = 0.0, pair: str = "step") -> Any:

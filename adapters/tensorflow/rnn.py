@@ -36,6 +36,7 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.tensorflow._lazy import keras, tf
+from adapters.tensorflow._params import KERAS_LORA, MATMUL, NAME
 
 _LAYERS: dict[tuple[Any, ...], Any] = {}
 
@@ -48,15 +49,27 @@ _KERAS = {"activation": "fixed: tanh (the notes' candidate)",
           "bias_regularizer": "fixed: None", "kernel_constraint": "fixed: None",
           "recurrent_constraint": "fixed: None", "bias_constraint": "fixed: None",
           "dropout": "fixed: 0", "recurrent_dropout": "fixed: 0", "seed": "fixed: None",
-          "units": "drawn", "dtype": "fixed: the tested dtype"}
+          "units": "drawn: from w_h.shape or w_aa.shape (the hidden size)",
+          "dtype": "fixed: the tested dtype"}
 _LAYER = {**_KERAS, "return_sequences": "fixed: True", "return_state": "fixed: True",
           "go_backwards": "fixed: False (Bidirectional sets it)", "stateful": "fixed: False",
           "unroll": "fixed: False (the while loop users run)",
           "use_cudnn": "fixed: 'auto' (cuDNN on a GPU where allowed)",
           "activity_regularizer": "fixed: None"}
-_DENSE = {"units": "drawn", "use_bias": "fixed: True", "activation": "fixed: None "
-          "(the output activation is applied after)", "dtype": "fixed: the tested dtype"}
-_BLOCK = {"forget_bias": "fixed: 0 (the oracle's forget bias is in b)",
+_DENSE = {"units": "drawn: from w_ya.shape or w_y.shape (the output size)",
+          "use_bias": "fixed: True", "activation": "fixed: None "
+          "(the output activation is applied after)", "dtype": "fixed: the tested dtype",
+          **KERAS_LORA, "activity_regularizer": "fixed: None (a loss term, outside the "
+          "forward value)"}
+_BOTH_UNITS = "drawn: from w_aa.shape, w_ya.shape (the cell's hidden size, the Dense's)"
+_WRAPPER = {"layer": "fixed: the Keras layer of the spec's one cell kind",
+            "units": "drawn: from w_y.shape (the Dense; the recurrent layer's units are 2, "
+            "the wrapper specs' one hidden size)"}
+_STACKED = {"cell": "fixed: StackedRNNCells of the spec's one cell kind",
+            "zero_output_for_mask": "fixed: False (default); no mask is passed",
+            "cells": "drawn: from w_x_rest.shape (1 + its leading size cells)",
+            "units": "fixed: 2, the one hidden size the stacked specs draw"}
+_BLOCK = {**NAME, "forget_bias": "fixed: 0 (the oracle's forget bias is in b)",
           "cell_clip": "fixed: -1 (no clipping)", "use_peephole": "fixed: True"}
 OUTPUT = {"identity": lambda z: z, "tanh": lambda z: tf.math.tanh(z),
           "sigmoid": lambda z: tf.math.sigmoid(z), "softmax": lambda z: tf.nn.softmax(z, -1)}
@@ -181,6 +194,7 @@ def gru_simple_step(x: Any, h: Any, w_x: Any, w_h: Any, b: Any) -> Any:
 
 
 _COMPOSED = ("tf.linalg.matmul", "tf.math.sigmoid", "tf.math.tanh")
+_COMPOSED_PARAMS = MATMUL  # its name covers sigmoid and tanh too (name is their one option)
 
 
 def _check_tanh(activation: str) -> None:
@@ -191,7 +205,7 @@ def _check_tanh(activation: str) -> None:
 class RnnOps:
     # --- cells ---------------------------------------------------------------------------------
     @implements("rnn.elman_cell", native=("keras.layers.SimpleRNNCell", "keras.layers.Dense"),
-                params={**_KERAS, **_DENSE})
+                params={**_KERAS, **_DENSE, "units": _BOTH_UNITS})
     def elman_cell(self, x: Any, a: Any, w_ax: Any, w_aa: Any, b_a: Any, w_ya: Any, b_y: Any,
                    *, activation: str = "tanh", output_activation: str = "identity") -> Any:
         _check_tanh(activation)
@@ -199,14 +213,16 @@ class RnnOps:
         a_new, _ = _call(layer, keras_weights("simple", w_ax, w_aa, b_a), x, [a])
         return _dense(a_new, w_ya, b_y, output_activation), a_new
 
-    @implements("rnn.jordan_cell", composed=True, native=_COMPOSED)
+    @implements("rnn.jordan_cell", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def jordan_cell(self, x: Any, y: Any, w_ax: Any, w_ay: Any, b_a: Any, w_ya: Any,
                     b_y: Any, *, activation: str = "tanh",
                     output_activation: str = "identity") -> Any:
         _check_tanh(activation)
         return jordan_step(x, y, w_ax, w_ay, b_a, w_ya, b_y, output_activation)
 
-    @implements("rnn.gru_simple", composed=True, native=_COMPOSED)
+    @implements("rnn.gru_simple", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def gru_simple(self, x: Any, h: Any, w_x: Any, w_h: Any, b: Any) -> Any:
         return gru_simple_step(x, h, w_x, w_h, b)
 
@@ -245,7 +261,7 @@ class RnnOps:
 
     # --- sequences -------------------------------------------------------------------------
     @implements("rnn.sequence/elman", native=("keras.layers.SimpleRNN", "keras.layers.Dense"),
-                params={**_LAYER, **_DENSE})
+                params={**_LAYER, **_DENSE, "units": _BOTH_UNITS})
     def sequence_elman(self, x: Any, a0: Any, w_ax: Any, w_aa: Any, b_a: Any, w_ya: Any,
                        b_y: Any, *, cell: str, activation: str = "tanh",
                        output_activation: str = "identity") -> Any:
@@ -253,7 +269,8 @@ class RnnOps:
         out, a = _keras_sequence("simple", x, [a0], keras_weights("simple", w_ax, w_aa, b_a))
         return _dense(out, w_ya, b_y, output_activation), a
 
-    @implements("rnn.sequence/jordan", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/jordan", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_jordan(self, x: Any, y0: Any, *w: Any, cell: str, activation: str = "tanh",
                         output_activation: str = "identity") -> Any:
         _check_tanh(activation)
@@ -263,7 +280,8 @@ class RnnOps:
             ys.append(y)
         return tf.stack(ys), y
 
-    @implements("rnn.sequence/gru_simple", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/gru_simple", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_gru_simple(self, x: Any, h0: Any, *w: Any, cell: str) -> Any:
         hs, h = [], h0
         for t in range(x.shape[0]):
@@ -322,8 +340,9 @@ class RnnOps:
 
     @implements("rnn.bidirectional/lstm", native=("keras.layers.Bidirectional", "keras.layers.LSTM",
                                              "keras.layers.Dense"),
-                params={**_LAYER, **_DENSE, "layer": "drawn", "backward_layer": "fixed: "
+                params={**_LAYER, **_DENSE, **_WRAPPER, "backward_layer": "fixed: "
                         "None (a copy of layer with go_backwards)",
+                        "unit_forget_bias": "fixed: unused (initialisation only)",
                         "merge_mode": "fixed: 'concat' ([forward, backward], the notes')",
                         "weights": "fixed: None (given through stateless_call)"})
     def bidirectional_lstm(self, x: Any, h0: Any, c0: Any, w_x: Any, w_h: Any, b: Any,
@@ -335,7 +354,7 @@ class RnnOps:
 
     @implements("rnn.bidirectional/gru", native=("keras.layers.Bidirectional",
                                                  "keras.layers.GRU", "keras.layers.Dense"),
-                params={**_LAYER, **_DENSE, "layer": "drawn", "backward_layer": "fixed: None",
+                params={**_LAYER, **_DENSE, **_WRAPPER, "backward_layer": "fixed: None",
                         "merge_mode": "fixed: 'concat'", "weights": "fixed: None",
                         "reset_after": "fixed: True (this variant)"})
     def bidirectional_gru(self, x: Any, h0: Any, w_x: Any, w_h: Any, b: Any, b_h: Any,
@@ -369,7 +388,7 @@ class RnnOps:
 
     @implements("rnn.stacked/lstm", native=("keras.layers.RNN", "keras.layers.StackedRNNCells",
                                        "keras.layers.LSTMCell"),
-                params={**_LAYER, "cell": "drawn", "cells": "drawn",
+                params={**_LAYER, **_STACKED,
                         "unit_forget_bias": "fixed: unused (initialisation only)"})
     def stacked_lstm(self, x: Any, h0: Any, c0: Any, w_x0: Any, w_x_rest: Any, w_h: Any,
                      b: Any, *, cell: str) -> Any:
@@ -377,7 +396,7 @@ class RnnOps:
 
     @implements("rnn.stacked/gru", native=("keras.layers.RNN", "keras.layers.StackedRNNCells",
                                            "keras.layers.GRUCell"),
-                params={**_LAYER, "cell": "drawn", "cells": "drawn",
+                params={**_LAYER, **_STACKED,
                         "reset_after": "fixed: True (this variant)"})
     def stacked_gru(self, x: Any, h0: Any, w_x0: Any, w_x_rest: Any, w_h: Any, b: Any,
                     b_h: Any, *, cell: str, reset: str = "after") -> Any:

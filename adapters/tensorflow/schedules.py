@@ -23,7 +23,7 @@ from adapters.base import implements
 from adapters.tensorflow._lazy import keras, tf
 from adapters.tensorflow.optimizers import require
 
-_SCHEDULE = {"initial_learning_rate": "drawn", "decay_steps": "drawn", "decay_rate": "drawn",
+_SCHEDULE = {"initial_learning_rate": "drawn: from lr0", "decay_steps": "drawn",
              "staircase": "drawn", "name": "fixed: default"}
 
 
@@ -41,7 +41,8 @@ class ScheduleOps:
     }
 
     @implements("sched.step_decay", native="keras.optimizers.schedules.ExponentialDecay",
-                params={**_SCHEDULE, "staircase": "fixed: True"})
+                params={**_SCHEDULE, "decay_steps": "drawn: from step_size",
+                        "decay_rate": "drawn: from factor", "staircase": "fixed: True"})
     def step_decay(self, lr0: Any, *, factor: float, step_size: int, steps: int,
                    offset: int = 0) -> Any:
         sched = keras.optimizers.schedules.ExponentialDecay(lr0, step_size, factor,
@@ -49,7 +50,8 @@ class ScheduleOps:
         return (sched(_counts(lr0, steps, offset)),)
 
     @implements("sched.exponential_decay", native="keras.optimizers.schedules.ExponentialDecay",
-                params={**_SCHEDULE, "decay_steps": "fixed: 1", "staircase": "fixed: False"})
+                params={**_SCHEDULE, "decay_steps": "fixed: 1", "staircase": "fixed: False",
+                        "decay_rate": "drawn: from rate (exp(-rate))"})
     def exponential_decay(self, lr0: Any, *, steps: int, rate: float | None = None,
                           factor: float | None = None, decay_steps: int = 1,
                           staircase: bool = False, form: str = "exp", offset: int = 0) -> Any:
@@ -62,7 +64,8 @@ class ScheduleOps:
         return (sched(_counts(lr0, steps, offset)),)
 
     @implements("sched.exponential_decay/base",
-                native="keras.optimizers.schedules.ExponentialDecay", params=_SCHEDULE)
+                native="keras.optimizers.schedules.ExponentialDecay",
+                params={**_SCHEDULE, "decay_rate": "drawn: from factor"})
     def exponential_decay_base(self, lr0: Any, *, steps: int, rate: float | None = None,
                                factor: float | None = None, decay_steps: int = 1,
                                staircase: bool = False, form: str = "base",
@@ -73,7 +76,7 @@ class ScheduleOps:
         return (sched(_counts(lr0, steps, offset)),)
 
     @implements("sched.inverse_time_decay", native="keras.optimizers.schedules.InverseTimeDecay",
-                params=_SCHEDULE)
+                params={**_SCHEDULE, "decay_rate": "drawn: from rate"})
     def inverse_time_decay(self, lr0: Any, *, rate: float, steps: int, decay_steps: int = 1,
                            staircase: bool = False, offset: int = 0) -> Any:
         sched = keras.optimizers.schedules.InverseTimeDecay(lr0, decay_steps, rate,
@@ -84,7 +87,7 @@ class ScheduleOps:
                 native="keras.callbacks.ReduceLROnPlateau", params={
                     "monitor": "fixed: 'loss' (the values given)", "factor": "drawn",
                     "patience": "drawn", "verbose": "fixed: 0", "mode": "fixed: 'min'",
-                    "min_delta": "drawn", "cooldown": "drawn", "min_lr": "drawn",
+                    "min_delta": "drawn: from threshold", "cooldown": "drawn", "min_lr": "drawn",
                     "kwargs": "fixed: none"})
     def reduce_on_plateau(self, lr0: Any, values: Any, *, factor: float, patience: int,
                           threshold: float, threshold_mode: str = "abs", cooldown: int = 0,

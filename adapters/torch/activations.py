@@ -8,7 +8,8 @@ from adapters.base import implements
 from adapters.torch._lazy import F, torch
 
 _OUT = "fixed: None (a new tensor; out= writes in place)"
-_SOFTMAX = {"dim": "drawn", "_stacklevel": "fixed: the default (a warning's stack level)",
+_SOFTMAX = {"dim": "drawn: from axis",
+            "_stacklevel": "fixed: the default (a warning's stack level)",
             "dtype": "not covered: None, the input's dtype (a cast before the op is another "
                      "op)"}
 
@@ -28,7 +29,7 @@ class ActivationOps:
         return F.relu(x)
 
     @implements("act.leaky_relu", native="torch.nn.functional.leaky_relu",
-                params={"negative_slope": "drawn",
+                params={"negative_slope": "drawn: from slope",
                         "inplace": "fixed: False, the functional form (autograd needs x)"})
     def leaky_relu(self, x: Any, *, slope: float) -> Any:
         return F.leaky_relu(x, negative_slope=slope)

@@ -23,12 +23,14 @@ from typing import Any
 
 from adapters.base import LazyModule, implements
 from adapters.torch._lazy import F, nn, torch
+from adapters.torch._params import OUT
 
 sdpa_attention = LazyModule("torch.nn.attention", extra="torch")
 flex = LazyModule("torch.nn.attention.flex_attention", extra="torch")
 
 _SDPA_PARAMS = {
-    "attn_mask": "drawn", "is_causal": "drawn", "scale": "drawn",
+    "attn_mask": "drawn: from mask, bias (a boolean or an additive mask, or None)",
+    "is_causal": "drawn", "scale": "drawn",
     "dropout_p": "fixed: 0.0, deterministic attention (dropout is reg.*'s subject)",
     "enable_gqa": "fixed: False, as many key/value heads as query heads",
 }
@@ -104,7 +106,9 @@ class AttentionOps:
         return _sdpa(q, k, v, None, None, scale, False, "MATH")[:, 0]
 
     @implements("attn.truncated", composed=True,
-                native="torch.nn.functional.scaled_dot_product_attention", params=_SDPA_PARAMS)
+                native="torch.nn.functional.scaled_dot_product_attention", params={
+                    **_SDPA_PARAMS, "attn_mask": "drawn: from left, right (the band)",
+                    "is_causal": "fixed: False (the band is the mask)"})
     def truncated(self, q: Any, k: Any, v: Any, *, left: int, right: int,
                   scale: float | None = None) -> Any:
         """SDPA (MATH) with the band i - left <= j <= i + right as its boolean mask."""
@@ -114,14 +118,21 @@ class AttentionOps:
     @implements("attn.truncated/flex",
                 native=("torch.nn.attention.flex_attention.flex_attention",
                         "torch.nn.attention.flex_attention.create_block_mask"),
-                params={"block_mask": "drawn", "scale": "drawn",
+                params={"block_mask": "drawn: from left, right (the window mask_mod)",
+                        "scale": "drawn",
                         "score_mod": "fixed: None, the window is a mask_mod",
                         "enable_gqa": "fixed: False", "return_lse": "fixed: False",
                         "kernel_options": "fixed: None, the defaults",
                         "return_aux": "fixed: None", "B": "fixed: None (broadcast)",
-                        "H": "fixed: None (broadcast)", "Q_LEN": "drawn", "KV_LEN": "drawn",
+                        "H": "fixed: None (broadcast)", "Q_LEN": "drawn: from q.shape",
+                        "KV_LEN": "drawn: from k.shape",
                         "device": "fixed: the adapter's", "BLOCK_SIZE": "fixed: default",
-                        "_compile": "fixed: False, eager (the CPU path)"})
+                        "_compile": "fixed: False, eager (the CPU path)",
+                        "separate_full_blocks": "fixed: default, block-sparsity metadata "
+                        "(which blocks are full), not the values",
+                        "compute_dq_write_order": "fixed: default, backward scheduling "
+                        "metadata for the compiled kernels",
+                        "dq_kv_order": "fixed: default, backward scheduling metadata"})
     def truncated_flex(self, q: Any, k: Any, v: Any, *, left: int, right: int,
                        scale: float | None = None) -> Any:
         """flex_attention, eager, with a window mask_mod (its block mask cached per length
@@ -138,7 +149,7 @@ class AttentionOps:
 
     @implements("attn.additive_score", composed=True,
                 native=("torch.nn.functional.linear", "torch.tanh"),
-                params={"bias": "fixed: None, the notes' projections have none"})
+                params={"bias": "fixed: None, the notes' projections have none", **OUT})
     def additive_score(self, q: Any, k: Any, w_q: Any, w_k: Any, v_a: Any) -> Any:
         """torch has no additive attention: v_a^T tanh(W_q q_i + W_k k_j) from F.linear."""
         pq, pk = F.linear(q, w_q)[:, :, None, :], F.linear(k, w_k)[:, None, :, :]
@@ -147,7 +158,8 @@ class AttentionOps:
     @implements("attn.additive_score/attention", composed=True,
                 native=("torch.nn.functional.linear", "torch.tanh", "torch.softmax"),
                 params={"bias": "fixed: None, the notes' projections have none",
-                        "dim": "fixed: -1, over the keys"})
+                        "dim": "fixed: -1, over the keys", **OUT,
+                        "dtype": "fixed: None, the scores' dtype (no upcast)"})
     def additive_attention(self, q: Any, k: Any, value: Any, w_q: Any, w_k: Any, v_a: Any,
                            mask: Any = None, *, masked_rows: str = "zeros") -> Any:
         scores = self.additive_score(q, k, w_q, w_k, v_a)
@@ -175,8 +187,10 @@ class AttentionOps:
              "average_attn_weights": average, "key_padding_mask": None, "is_causal": False})
 
     _MHA_PARAMS = {
-        "embed_dim": "drawn", "num_heads": "drawn", "kdim": "drawn", "vdim": "drawn",
-        "attn_mask": "drawn", "average_attn_weights": "drawn",
+        "embed_dim": "drawn: from query.shape", "num_heads": "drawn",
+        "kdim": "drawn: from key.shape", "vdim": "drawn: from value.shape",
+        "attn_mask": "drawn: from mask (True = attend; inverted to torch's blocked)",
+        "average_attn_weights": "drawn: from average_weights",
         "need_weights": "fixed: True here, False in attn.multi_head/no_weights",
         "dropout": "fixed: 0.0", "bias": "fixed: True", "batch_first": "fixed: True",
         "add_bias_kv": "fixed: False", "add_zero_attn": "fixed: False",
@@ -194,7 +208,8 @@ class AttentionOps:
                                 mask, num_heads, True, average_weights)
 
     @implements("attn.multi_head/no_weights", native="torch.nn.MultiheadAttention",
-                params=_MHA_PARAMS)
+                params={**_MHA_PARAMS, "need_weights": "fixed: False (the output only)",
+                        "average_attn_weights": "fixed: unused without weights"})
     def multi_head_output(self, query: Any, key: Any, value: Any, w_q: Any, w_k: Any,
                           w_v: Any, w_o: Any, b_q: Any = None, b_k: Any = None,
                           b_v: Any = None, b_o: Any = None, mask: Any = None, *,
@@ -204,7 +219,7 @@ class AttentionOps:
 
     @implements("attn.positional_encoding", composed=True,
                 native=("torch.exp", "torch.sin", "torch.cos"),
-                params={"max_wavelength": "drawn", "d_model": "drawn", "layout": "drawn"})
+                params={"max_wavelength": "drawn", "d_model": "drawn", "layout": "drawn", **OUT})
     def positional_encoding(self, positions: Any, *, d_model: int,
                             max_wavelength: float = 10000.0,
                             layout: str = "interleaved") -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters.base import LazyModule, implements
 from adapters.torch._lazy import F, torch
+from adapters.torch._params import EIGH
 
 kornia_enhance = LazyModule("kornia.enhance", extra="torch")
 kornia_filters = LazyModule("kornia.filters", extra="torch")
@@ -23,7 +24,7 @@ TORCHVISION = ("torchvision 0.28 cannot be imported with the torch 2.13.0 CPU bu
                "(operator torchvision::nms does not exist)")
 BORDER = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
           "circular": "circular"}
-_INTERPOLATE = {"input": "drawn", "size": "drawn",
+_INTERPOLATE = {"input": "drawn: from x", "size": "drawn",
                 "scale_factor": "not covered: the output size is given",
                 "recompute_scale_factor": "not covered: only with scale_factor"}
 
@@ -48,12 +49,12 @@ class AugmentationOps:
     }
 
     # --- geometry ------------------------------------------------------------------------
-    @implements("aug.flip", native="torch.flip", params={"dims": "drawn"})
+    @implements("aug.flip", native="torch.flip", params={"dims": "drawn: from direction"})
     def flip(self, x: Any, *, direction: str) -> Any:
         return torch.flip(x, dims=[-1] if direction == "horizontal" else [-2])
 
     @implements("aug.crop", native="torch.Tensor.__getitem__",
-                params={"key": "drawn"})
+                params={"key": "drawn: from top, left, height, width (the slices)"})
     def crop(self, x: Any, *, top: int, left: int, height: int, width: int) -> Any:
         return x[:, :, top:top + height, left:left + width]
 
@@ -89,30 +90,32 @@ class AugmentationOps:
 
     # --- colour --------------------------------------------------------------------------
     @implements("aug.color_jitter/brightness_add", native="kornia.enhance.adjust_brightness",
-                params={"image": "drawn", "factor": "drawn", "clip_output": "drawn"})
+                params={"image": "drawn: from x", "factor": "drawn",
+                        "clip_output": "fixed: from clip, which this spec holds at False"})
     def brightness_add(self, x: Any, *, factor: float, mode: str, clip: bool) -> Any:
         return kornia_enhance.adjust_brightness(x, factor, clip_output=clip)
 
     @implements("aug.color_jitter/brightness_mul",
                 native="kornia.enhance.adjust_brightness_accumulative",
-                params={"image": "drawn", "factor": "drawn", "clip_output": "drawn"})
+                params={"image": "drawn: from x", "factor": "drawn",
+                        "clip_output": "fixed: from clip, which this spec holds at True"})
     def brightness_mul(self, x: Any, *, factor: float, mode: str, clip: bool) -> Any:
         return kornia_enhance.adjust_brightness_accumulative(x, factor, clip_output=clip)
 
     @implements("aug.color_jitter/contrast_grey",
                 native="kornia.enhance.adjust_contrast_with_mean_subtraction",
-                params={"image": "drawn", "factor": "drawn"})
+                params={"image": "drawn: from x", "factor": "drawn"})
     def contrast_grey(self, x: Any, *, factor: float, mean: str, clip: bool) -> Any:
         return kornia_enhance.adjust_contrast_with_mean_subtraction(x, factor)
 
     @implements("aug.color_jitter/saturation_hsv", native="kornia.enhance.adjust_saturation",
-                params={"image": "drawn", "factor": "drawn"})
+                params={"image": "drawn: from x", "factor": "drawn"})
     def saturation_hsv(self, x: Any, *, factor: float, mode: str, clip: bool) -> Any:
         return kornia_enhance.adjust_saturation(x, factor)
 
     @implements("aug.color_jitter/saturation_grey",
                 native="kornia.enhance.adjust_saturation_with_gray_subtraction",
-                params={"image": "drawn", "factor": "drawn"})
+                params={"image": "drawn: from x", "factor": "drawn"})
     def saturation_grey(self, x: Any, *, factor: float, mode: str, clip: bool) -> Any:
         return kornia_enhance.adjust_saturation_with_gray_subtraction(x, factor)
 
@@ -122,7 +125,8 @@ class AugmentationOps:
         offset = torch.einsum("ci,ni->nc", eigvecs, alphas * eigvals)
         return x + offset[:, :, None, None]
 
-    @implements("aug.pca_jitter/eigen", composed=True, native="torch.linalg.eigh")
+    @implements("aug.pca_jitter/eigen", composed=True, native="torch.linalg.eigh",
+                params=EIGH)
     def pca_eigen(self, data: Any) -> tuple[Any, Any]:
         pixels = data.movedim(1, -1).reshape(-1, 3)
         dev = pixels - pixels.mean(dim=0, keepdim=True)
@@ -136,15 +140,17 @@ class AugmentationOps:
         return x + (mean + sigma * noise)
 
     @implements("aug.blur", native="kornia.filters.gaussian_blur2d",
-                params={"input": "drawn", "kernel_size": "drawn", "sigma": "drawn",
-                        "border_type": "drawn", "separable": "fixed: True, the default"})
+                params={"input": "drawn: from x", "kernel_size": "drawn", "sigma": "drawn",
+                        "border_type": "drawn: from padding",
+                        "separable": "fixed: True, the default"})
     def blur(self, x: Any, *, kernel_size, sigma, padding: str) -> Any:
         return kornia_filters.gaussian_blur2d(x, tuple(kernel_size), tuple(sigma),
                                               border_type=BORDER[padding], separable=True)
 
     # --- random draws (kornia.augmentation, the framework's RNG seeded by the adapter) ------
     @implements("aug.flip/random", native="kornia.augmentation.RandomHorizontalFlip",
-                params={"p": "drawn", "same_on_batch": "fixed: False, one draw per image",
+                params={"p": "fixed: 0.5, this variant's (aug.flip/random_p draws p)",
+                        "same_on_batch": "fixed: False, one draw per image",
                         "keepdim": "fixed: False", "p_batch": "fixed: 1"})
     def random_flip(self, x: Any, *, direction: str, p: float) -> Any:
         cls = kornia_aug.RandomHorizontalFlip if direction == "horizontal" \
@@ -158,7 +164,8 @@ class AugmentationOps:
         return self.random_flip(x, direction=direction, p=p)
 
     @implements("aug.crop/random", native="kornia.augmentation.RandomCrop",
-                params={"size": "drawn", "padding": "fixed: None", "pad_if_needed":
+                params={"size": "drawn: from height, width", "padding": "fixed: None",
+                        "pad_if_needed":
                         "fixed: False", "fill": "fixed: unused without padding",
                         "padding_mode": "fixed: unused without padding",
                         "resample": "fixed: unused by the slice cropping mode",
@@ -187,7 +194,9 @@ class AugmentationOps:
     @implements("aug.color_jitter/random", native=("kornia.augmentation.RandomBrightness",
                                                    "kornia.augmentation.RandomContrast",
                                                    "kornia.augmentation.RandomSaturation"),
-                params={"brightness": "drawn", "contrast": "drawn", "saturation": "drawn",
+                params={"brightness": "drawn: from lower, upper, which (1 + the range)",
+                        "contrast": "drawn: from lower, upper, which",
+                        "saturation": "drawn: from lower, upper, which",
                         "clip_output": "fixed: False (the read-back needs unclipped values)",
                         "same_on_batch": "fixed: False", "p": "fixed: 1",
                         "keepdim": "fixed: False"})
@@ -202,7 +211,8 @@ class AugmentationOps:
         return aug(x)
 
     @implements("aug.gaussian_noise/random", native="kornia.augmentation.RandomGaussianNoise",
-                params={"mean": "fixed: 0", "std": "drawn", "same_on_batch": "fixed: False",
+                params={"mean": "fixed: 0", "std": "drawn: from sigma",
+                        "same_on_batch": "fixed: False",
                         "p": "fixed: 1", "keepdim": "fixed: False"})
     def random_noise(self, x: Any, *, sigma: float) -> Any:
         return kornia_aug.RandomGaussianNoise(mean=0.0, std=sigma, p=1.0)(x)

@@ -14,8 +14,22 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.torch._lazy import F, nn, torch
+from adapters.torch._params import OUT
 
 META = "meta"
+
+
+_CALL = "torch.func.functional_call"
+_CALL_PARAMS = {"args": "fixed: the input", "kwargs": "fixed: none",
+                "tie_weights": "fixed: True (default; no ties)",
+                "strict": "fixed: False (default; every parameter is given)"}
+_CONV = {"stride": "fixed: 1", "padding": "fixed: k // 2 ('same' for the odd kernels drawn)",
+         "dilation": "fixed: 1 (default)", "groups": "fixed: 1 (default)",
+         "bias": "fixed: True where b is given (the specs always draw it; the projection "
+         "shortcut has none)", "padding_mode": "fixed: 'zeros' (default)",
+         "device": "fixed: meta (no memory; the given weights replace its parameters)",
+         "dtype": "fixed: None; the given weights' dtype is used"}
+_RELU = {"inplace": "fixed: False (autograd needs the input)"}
 
 
 def _conv(c_in: int, w: Any, stride: int = 1, bias: bool = True) -> Any:
@@ -34,7 +48,11 @@ def _conv_relu(x: Any, w: Any, b: Any) -> Any:
 
 
 class BlockOps:
-    @implements("block.residual", composed=True)
+    @implements("block.residual", composed=True, native=(
+        "torch.nn.Conv2d", "torch.nn.ReLU", "torch.nn.functional.pad", _CALL), params={
+        **_CONV, **_RELU, **_CALL_PARAMS, "stride": "drawn",
+        "mode": "fixed: 'constant', zero channels (shortcut 'zero_pad')",
+        "value": "fixed: None, zeros"})
     def residual(self, x: Any, w1: Any, b1: Any, w2: Any, b2: Any, ws: Any = None, *,
                  shortcut: str = "identity", stride: int = 1) -> Any:
         c_out = w1.shape[0]
@@ -50,7 +68,13 @@ class BlockOps:
             short = x
         return nn.ReLU()(z2 + short)
 
-    @implements("block.inception", composed=True)
+    @implements("block.inception", composed=True, native=(
+        "torch.nn.Conv2d", "torch.nn.ReLU", "torch.nn.MaxPool2d", "torch.cat", _CALL), params={
+        **_CONV, **_RELU, **_CALL_PARAMS, "stride": "fixed: 1 (convolutions and the 3x3 pool)",
+        "padding": "fixed: k // 2 ('same'); 1 for the 3x3 pool",
+        "dilation": "fixed: 1", "return_indices": "fixed: False",
+        "ceil_mode": "fixed: False (stride 1: no partial windows)",
+        "dim": "fixed: 1, the branches' channels concatenated", **OUT})
     def inception(self, x: Any, w1: Any, b1: Any, w3r: Any, b3r: Any, w3: Any, b3: Any,
                   w5r: Any, b5r: Any, w5: Any, b5: Any, wp: Any, bp: Any) -> Any:
         branch1 = _conv_relu(x, w1, b1)
@@ -59,7 +83,12 @@ class BlockOps:
         branchp = _conv_relu(nn.MaxPool2d(3, stride=1, padding=1)(x), wp, bp)
         return torch.cat([branch1, branch3, branch5, branchp], dim=1)
 
-    @implements("block.flatten_fc", composed=True)
+    @implements("block.flatten_fc", composed=True, native=(
+        "torch.nn.Linear", "torch.nn.Flatten", _CALL), params={
+        **_CALL_PARAMS, "bias": "fixed: True; the spec always draws b",
+        "device": _CONV["device"], "dtype": _CONV["dtype"],
+        "start_dim": "fixed: 1 (default), everything after the batch axis",
+        "end_dim": "fixed: -1 (default)"})
     def flatten_fc(self, x: Any, w: Any, b: Any = None) -> Any:
         # nn.Flatten on NCHW is the oracle's channel-major order: no permutation.
         fc = nn.Linear(w.shape[1], w.shape[0], bias=b is not None, device=META)

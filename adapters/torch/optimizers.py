@@ -29,7 +29,7 @@ _SGD = {"lr": "drawn", "momentum": "drawn", "dampening": "fixed: 0 (drawn in "
         "optim.momentum/dampening)", "weight_decay": _NO_WD, "nesterov": "fixed: False "
         "(optim.nag)", "maximize": _NO_MAX, "foreach": _SINGLE, "differentiable": _NO_DIFF,
         "fused": "fixed: None (optim.momentum/fused)"}
-_ADAM = {"lr": "drawn", "betas": "drawn", "eps": "drawn", "weight_decay": "drawn",
+_ADAM = {"lr": "drawn", "betas": "drawn: from b1, b2", "eps": "drawn", "weight_decay": "drawn",
          "amsgrad": "not covered: not in the catalog", "foreach": _SINGLE,
          "maximize": _NO_MAX, "capturable": _NO_CAPTURE, "differentiable": _NO_DIFF,
          "fused": "fixed: None (optim.adam/fused)",
@@ -151,7 +151,7 @@ class OptimizerOps:
         return self._momentum(params, grads, lr, momentum, form, dampening, foreach=False)
 
     @implements("optim.momentum/buffer_lr_schedule", native="torch.optim.SGD",
-                params={**_SGD, "lr": "drawn"})
+                params={**_SGD, "lr": "drawn: from lrs (lrs[0], then each step's)"})
     def momentum_buffer_lr_schedule(self, params: Any, grads: Any, lrs: Any, *,
                                     momentum: float, form: str = "buffer") -> Any:
         """lr = lrs[k] in param_groups before step k, as a scheduler sets it."""
@@ -181,7 +181,8 @@ class OptimizerOps:
     # --- adaptive methods ----------------------------------------------------------------
     @implements("optim.adagrad/eps_outside", native="torch.optim.Adagrad", params={
         "lr": "drawn", "lr_decay": "fixed: 0 (the catalog's Adagrad has no lr decay)",
-        "weight_decay": _NO_WD, "initial_accumulator_value": "drawn", "eps": "drawn",
+        "weight_decay": _NO_WD, "initial_accumulator_value": "drawn: from initial_accumulator",
+        "eps": "drawn",
         "foreach": _SINGLE, "maximize": _NO_MAX, "differentiable": _NO_DIFF,
         "fused": "fixed: None (the single-tensor path)"})
     def adagrad(self, params: Any, grads: Any, *, lr: float, eps: float,
@@ -193,7 +194,7 @@ class OptimizerOps:
         return _run(opt, p, grads, lambda st, p: (p, st["sum"]))
 
     @implements("optim.rmsprop/eps_outside", native="torch.optim.RMSprop", params={
-        "lr": "drawn", "alpha": "drawn", "eps": "drawn", "weight_decay": _NO_WD,
+        "lr": "drawn", "alpha": "drawn: from rho", "eps": "drawn", "weight_decay": _NO_WD,
         "momentum": "fixed: 0 (not in the catalog's RMSprop)",
         "centered": "fixed: False (not in the catalog's RMSprop)", "capturable": _NO_CAPTURE,
         "foreach": _SINGLE, "maximize": _NO_MAX, "differentiable": _NO_DIFF})
@@ -279,7 +280,7 @@ class OptimizerOps:
         "max_eval": "fixed: None (no line search: one evaluation per step)",
         "tolerance_grad": "fixed: -1, never stop early (the oracle takes every step)",
         "tolerance_change": "fixed: -inf; the default 1e-9 skips a step once g.d > -1e-9",
-        "history_size": "drawn",
+        "history_size": "drawn: from history",
         "line_search_fn": "fixed: None (a fixed step size, the catalog's L-BFGS)"})
     def lbfgs(self, x0: Any, q: Any, a: Any, b: Any, c: Any, *, kind: str, steps: int, lr: float,
               history: int, first_step: str = "l1", min_curvature: float | None = 1e-10,

@@ -23,26 +23,34 @@ def _group_squares(w: Any, groups: Any) -> Any:
     return torch.zeros(present.numel(), dtype=w.dtype, device=w.device).index_add(0, slot, sq)
 
 
+_WHOLE = {"dim": "fixed: None, the whole tensor", "keepdim": "fixed: False",
+          "dtype": "fixed: None, no upcast", "out": "fixed: None, a new tensor"}
+
+
 class RegularizationOps:
     UNSUPPORTED = {
         "reg.early_stopping": "torch has no early-stopping rule (no training loop or callback "
                               "API: torch.optim and torch.nn stop at single steps)",
     }
 
-    @implements("reg.l1")
+    @implements("reg.l1", native="torch.linalg.vector_norm",
+                params={"ord": "fixed: 1 (L1)", **_WHOLE})
     def l1(self, w: Any) -> Any:
         return torch.linalg.vector_norm(w, ord=1)
 
-    @implements("reg.l2")
+    @implements("reg.l2", native="torch.linalg.vector_norm",
+                params={"ord": "fixed: 2 (default)", **_WHOLE})
     def l2(self, w: Any) -> Any:
         return torch.linalg.vector_norm(w)
 
-    @implements("reg.l2_squared", composed=True)
+    @implements("reg.l2_squared", composed=True, native="torch.sum",
+                params={"dtype": "fixed: None, no upcast"})
     def l2_squared(self, w: Any) -> Any:
         # Not vector_norm(w) ** 2: that rounds the square root first.
         return torch.sum(w * w)
 
-    @implements("reg.group", composed=True)
+    @implements("reg.group", composed=True, native=("torch.Tensor.index_add", "torch.sum"),
+                params={"alpha": "fixed: 1 (default)", "dtype": "fixed: None, no upcast"})
     def group(self, w: Any, groups: Any, *, form: str) -> Any:
         sq = _group_squares(w, groups)
         return torch.sum(sq if form == "squares" else torch.sqrt(sq))
@@ -56,14 +64,18 @@ class RegularizationOps:
                                    penalty_fn=penalties[penalty], group_fn=self.group,
                                    lambda_r=lambda_r, lambda_g=lambda_g, group_form=group_form)
 
-    @implements("reg.dropout")
+    @implements("reg.dropout", native="torch.nn.functional.dropout", params={
+        "p": "drawn", "training": "fixed: True (dropout is active)",
+        "inplace": "fixed: False, the input is kept"})
     def dropout(self, x: Any, *, p: float) -> Any:
         return F.dropout(x, p=p, training=True)
 
-    @implements("reg.prox_l1")
+    @implements("reg.prox_l1", native="torch.nn.functional.softshrink",
+                params={"lambd": "drawn: from lam"})
     def prox_l1(self, w: Any, *, lam: float) -> Any:
         return F.softshrink(w, lambd=lam)
 
-    @implements("reg.prox_l1/step", composed=True)
+    @implements("reg.prox_l1/step", composed=True, native="torch.nn.functional.softshrink",
+                params={"lambd": "drawn: from lr, lam (lr * lam)"})
     def prox_gradient_step(self, w: Any, grad: Any, *, lr: float, lam: float) -> Any:
         return F.softshrink(w - lr * grad, lambd=lr * lam)

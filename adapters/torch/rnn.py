@@ -31,23 +31,34 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.torch._lazy import F, nn, torch
+from adapters.torch._params import OUT
 
 _MODULES: dict[tuple[Any, ...], Any] = {}
 
+_INPUT_SIZE = "drawn: from x.shape (its feature size)"
+_HIDDEN_SIZE = "drawn: from w_h.shape or w_aa.shape (the hidden size)"
+# The wrappers' specs draw one hidden size (conformance/specs/rnn.py BI_MENU, STACK_MENU).
+_WRAPPER = {"hidden_size": "fixed: 2, the one hidden size the wrapper specs draw",
+            "in_features": "fixed: 2 H = 4, [forward, backward] at the one hidden size",
+            "out_features": "drawn: from w_y.shape (the output size)"}
 _DEVICE_DTYPE = "fixed: the tested device and dtype (the given weights replace the module's)"
 _LAYER_PARAMS = {
-    "input_size": "drawn", "hidden_size": "drawn", "bias": "fixed: True (the oracle's biases)",
+    "input_size": _INPUT_SIZE, "hidden_size": _HIDDEN_SIZE,
+    "bias": "fixed: True (the oracle's biases)",
     "batch_first": "fixed: False (time-major, the canonical layout)",
     "dropout": "fixed: 0 (dropout is reg.dropout's)", "device": _DEVICE_DTYPE,
     "dtype": _DEVICE_DTYPE,
 }
-_CELL_PARAMS = {"input_size": "drawn", "hidden_size": "drawn",
+_CELL_PARAMS = {"input_size": _INPUT_SIZE, "hidden_size": _HIDDEN_SIZE,
                 "bias": "fixed: True (the oracle's biases)", "device": _DEVICE_DTYPE,
                 "dtype": _DEVICE_DTYPE}
 _NONLINEARITY = {"nonlinearity": "fixed: tanh (relu's kink at 0 is not drawn)"}
-_LINEAR_PARAMS = {"in_features": "drawn", "out_features": "drawn",
+_LINEAR_PARAMS = {"in_features": "drawn: from w_ya.shape (the hidden size)",
+                  "out_features": "drawn: from w_ya.shape (the output size)",
                   "bias": "fixed: True (b_y)", "device": _DEVICE_DTYPE, "dtype": _DEVICE_DTYPE}
-_CALL_PARAMS = {"module": "drawn", "parameter_and_buffer_dicts": "drawn", "args": "drawn",
+_CALL_PARAMS = {"module": "fixed: the native module built for the drawn sizes",
+                "parameter_and_buffer_dicts": "fixed: the drawn weights in the module's "
+                "layout", "args": "fixed: the drawn input and states",
                 "kwargs": "fixed: none", "tie_weights": "fixed: True (default; no ties)",
                 "strict": "fixed: False (default; every parameter is given)"}
 LSTM_PARAMS = {**_LAYER_PARAMS, "num_layers": "fixed: 1",
@@ -165,6 +176,12 @@ def peephole_step(x: Any, h: Any, c: Any, w_x: Any, w_h: Any, b: Any,
 
 
 _COMPOSED = ("torch.nn.functional.linear", "torch.sigmoid", "torch.tanh")
+_COMPOSED_PARAMS = {"bias": "fixed: the gate's bias tensor b for the input product, None "
+                    "for the recurrent one (the oracle has one bias per gate)", **OUT}
+
+
+_LAYERS_DRAWN = {"num_layers": "drawn: from w_x_rest.shape (1 + its leading size)",
+                 "hidden_size": _WRAPPER["hidden_size"]}
 
 
 class RnnOps:
@@ -180,17 +197,19 @@ class RnnOps:
         out = _call(_module("Linear", *w_ya.shape[::-1]), {"weight": w_ya, "bias": b_y}, a_new)
         return OUTPUT_ACTIVATIONS[output_activation](out), a_new
 
-    @implements("rnn.jordan_cell", composed=True, native=_COMPOSED)
+    @implements("rnn.jordan_cell", composed=True, native=_COMPOSED, params=_COMPOSED_PARAMS)
     def jordan_cell(self, x: Any, y: Any, w_ax: Any, w_ay: Any, b_a: Any, w_ya: Any,
                     b_y: Any, *, activation: str = "tanh",
                     output_activation: str = "identity") -> Any:
         return jordan_step(x, y, w_ax, w_ay, b_a, w_ya, b_y, activation, output_activation)
 
-    @implements("rnn.gru_simple", composed=True, native=_COMPOSED)
+    @implements("rnn.gru_simple", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def gru_simple(self, x: Any, h: Any, w_x: Any, w_h: Any, b: Any) -> Any:
         return gru_simple_step(x, h, w_x, w_h, b)
 
-    @implements("rnn.gru", composed=True, native=_COMPOSED)
+    @implements("rnn.gru", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def gru_reset_before(self, x: Any, h: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None,
                          *, reset: str = "before") -> Any:
         if reset != "before" or b_h is not None:
@@ -212,7 +231,8 @@ class RnnOps:
         params = layer_params("lstm", w_x, w_h, b)
         return _call(_module("LSTMCell", x.shape[1], h.shape[1]), params, x, (h, c))
 
-    @implements("rnn.lstm_peephole", composed=True, native=_COMPOSED)
+    @implements("rnn.lstm_peephole", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def lstm_peephole(self, x: Any, h: Any, c: Any, w_x: Any, w_h: Any, b: Any,
                       p: Any) -> Any:
         return peephole_step(x, h, c, w_x, w_h, b, p)
@@ -229,7 +249,8 @@ class RnnOps:
         y = _call(_module("Linear", *w_ya.shape[::-1]), {"weight": w_ya, "bias": b_y}, out)
         return OUTPUT_ACTIVATIONS[output_activation](y), a_n[0]
 
-    @implements("rnn.sequence/jordan", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/jordan", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_jordan(self, x: Any, y0: Any, *w: Any, cell: str, activation: str = "tanh",
                         output_activation: str = "identity") -> Any:
         def step(xt: Any, s: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
@@ -239,12 +260,14 @@ class RnnOps:
         ys, (y,) = _unroll(step, x, (y0,))
         return ys, y
 
-    @implements("rnn.sequence/gru_simple", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/gru_simple", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_gru_simple(self, x: Any, h0: Any, *w: Any, cell: str) -> Any:
         hs, (h,) = _unroll(_single(gru_simple_step, *w), x, (h0,))
         return hs, h
 
-    @implements("rnn.sequence/gru", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/gru", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_gru(self, x: Any, h0: Any, w_x: Any, w_h: Any, b: Any, b_h: Any = None, *,
                      cell: str, reset: str = "before") -> Any:
         if reset != "before" or b_h is not None:
@@ -272,7 +295,8 @@ class RnnOps:
                                 (h0[None], c0[None]))
         return out, h_n[0], c_n[0]
 
-    @implements("rnn.sequence/lstm_peephole", composed=True, native=_COMPOSED)
+    @implements("rnn.sequence/lstm_peephole", composed=True, native=_COMPOSED,
+                params=_COMPOSED_PARAMS)
     def sequence_lstm_peephole(self, x: Any, h0: Any, c0: Any, *w: Any, cell: str) -> Any:
         def step(xt: Any, s: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
             h, c = peephole_step(xt, *s, *w)
@@ -293,7 +317,8 @@ class RnnOps:
 
     @implements("rnn.bidirectional/lstm", native=("torch.nn.LSTM", "torch.nn.Linear",
                                              "torch.func.functional_call"),
-                params={**LSTM_PARAMS, "bidirectional": "fixed: True", **_LINEAR_PARAMS})
+                params={**LSTM_PARAMS, "bidirectional": "fixed: True", **_LINEAR_PARAMS,
+                        **_WRAPPER})
     def bidirectional_lstm(self, x: Any, h0: Any, c0: Any, w_x: Any, w_h: Any, b: Any,
                            w_y: Any, b_y: Any, *, cell: str,
                            output_activation: str = "identity") -> Any:
@@ -302,7 +327,8 @@ class RnnOps:
 
     @implements("rnn.bidirectional/gru", native=("torch.nn.GRU", "torch.nn.Linear",
                                                  "torch.func.functional_call"),
-                params={**GRU_PARAMS, "bidirectional": "fixed: True", **_LINEAR_PARAMS})
+                params={**GRU_PARAMS, "bidirectional": "fixed: True", **_LINEAR_PARAMS,
+                        **_WRAPPER})
     def bidirectional_gru(self, x: Any, h0: Any, w_x: Any, w_h: Any, b: Any, b_h: Any,
                           w_y: Any, b_y: Any, *, cell: str, reset: str = "after",
                           output_activation: str = "identity") -> Any:
@@ -322,14 +348,14 @@ class RnnOps:
         return _call(net, params, x, states if len(states) == 2 else states[0])
 
     @implements("rnn.stacked/lstm", native=("torch.nn.LSTM", "torch.func.functional_call"),
-                params={**LSTM_PARAMS, "num_layers": "drawn"})
+                params={**LSTM_PARAMS, **_LAYERS_DRAWN})
     def stacked_lstm(self, x: Any, h0: Any, c0: Any, w_x0: Any, w_x_rest: Any, w_h: Any,
                      b: Any, *, cell: str) -> Any:
         out, (h, c) = self._stacked(x, (h0, c0), w_x0, w_x_rest, (w_h, b), "lstm")
         return out, h, c
 
     @implements("rnn.stacked/gru", native=("torch.nn.GRU", "torch.func.functional_call"),
-                params={**GRU_PARAMS, "num_layers": "drawn"})
+                params={**GRU_PARAMS, **_LAYERS_DRAWN})
     def stacked_gru(self, x: Any, h0: Any, w_x0: Any, w_x_rest: Any, w_h: Any, b: Any,
                     b_h: Any, *, cell: str, reset: str = "after") -> Any:
         if reset != "after":

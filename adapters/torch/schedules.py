@@ -53,14 +53,14 @@ class ScheduleOps:
     }
 
     @implements("sched.step_decay", native="torch.optim.lr_scheduler.StepLR",
-                params={"step_size": "drawn", "gamma": "drawn", **_LAST})
+                params={"step_size": "drawn", "gamma": "drawn: from factor", **_LAST})
     def step_decay(self, lr0: Any, *, factor: float, step_size: int, steps: int,
                    offset: int = 0) -> Any:
         return _drive(lr0, lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size, factor),
                       steps, offset)
 
     @implements("sched.exponential_decay", native="torch.optim.lr_scheduler.ExponentialLR",
-                params={"gamma": "drawn", **_LAST})
+                params={"gamma": "drawn: from rate (exp(-rate))", **_LAST})
     def exponential_decay(self, lr0: Any, *, steps: int, rate: float | None = None,
                           factor: float | None = None, decay_steps: int = 1,
                           staircase: bool = False, form: str = "exp", offset: int = 0) -> Any:
@@ -72,7 +72,7 @@ class ScheduleOps:
 
     @implements("sched.exponential_decay/base", composed=True,
                 native="torch.optim.lr_scheduler.LambdaLR",
-                params={"lr_lambda": "drawn", **_LAST})
+                params={"lr_lambda": "drawn: from factor, decay_steps, staircase", **_LAST})
     def exponential_decay_base(self, lr0: Any, *, steps: int, rate: float | None = None,
                                factor: float | None = None, decay_steps: int = 1,
                                staircase: bool = False, form: str = "base",
@@ -86,7 +86,7 @@ class ScheduleOps:
 
     @implements("sched.inverse_time_decay", composed=True,
                 native="torch.optim.lr_scheduler.LambdaLR",
-                params={"lr_lambda": "drawn", **_LAST})
+                params={"lr_lambda": "drawn: from rate, decay_steps, staircase", **_LAST})
     def inverse_time_decay(self, lr0: Any, *, rate: float, steps: int, decay_steps: int = 1,
                            staircase: bool = False, offset: int = 0) -> Any:
         def multiplier(t: int) -> float:
@@ -97,7 +97,8 @@ class ScheduleOps:
     @implements("sched.reduce_on_plateau", native="torch.optim.lr_scheduler.ReduceLROnPlateau",
                 params={"mode": "fixed: 'min' (the oracle's lower-is-better)",
                         "factor": "drawn", "patience": "drawn", "threshold": "drawn",
-                        "threshold_mode": "drawn", "cooldown": "drawn", "min_lr": "drawn",
+                        "threshold_mode": "fixed: 'rel', this spec's (sched.reduce_on_plateau/abs "
+                        "is 'abs')", "cooldown": "drawn", "min_lr": "drawn",
                         "eps": "fixed: 0, every cut applied (the default 1e-8 skips cuts "
                         "smaller than that)"})
     def reduce_on_plateau(self, lr0: Any, values: Any, *, factor: float, patience: int,

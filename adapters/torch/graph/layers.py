@@ -50,9 +50,15 @@ def _gcn(x: Any, edge_index: Any, edge_weight: Any, w: Any, b: Any, self_loops: 
     return run(m, {"lin.weight": w, "bias": b}, x, ei, ew)
 
 
-GCN_PARAMS = {"in_channels": "drawn", "out_channels": "drawn", "improved": "drawn",
-              "add_self_loops": "drawn", "cached": "fixed: False, one graph per call",
-              "normalize": "fixed: True (the renormalization trick)", "bias": "drawn"}
+# The graph specs draw one feature size in and one out (x is (n, 3), the layers' outputs 2
+# wide: conformance/specs/graph), and always a bias.
+IN_OUT = {"in_channels": "fixed: 3, the one input feature size the graph specs draw",
+          "out_channels": "fixed: 2, the one output size the graph specs draw"}
+BIAS = {"bias": "fixed: True; the specs always draw b (a layer without bias is not drawn)"}
+GCN_PARAMS = {**IN_OUT, **BIAS, "improved": "drawn",
+              "add_self_loops": "drawn: from self_loops (False for 'add': the loops are "
+              "added before, with improved's fill)", "cached": "fixed: False, one graph per "
+              "call", "normalize": "fixed: True (the renormalization trick)"}
 
 
 def _mlp(f_in: int, hidden: int, f_out: int) -> Any:
@@ -111,10 +117,10 @@ class LayerOps:
         return _gcn(x, edge_index, edge_weight, w, b, self_loops, improved)
 
     @implements("graph.aggregate", native="torch_geometric.nn.conv.SAGEConv", params={
-        "in_channels": "drawn", "out_channels": "drawn",
-        "aggr": "drawn",
+        **IN_OUT, "aggr": "drawn",
         "normalize": "fixed: False (the layer without output L2 normalization)",
-        "root_weight": "fixed: True (the W_r h_t term)", "project": "drawn",
+        "root_weight": "fixed: True (the W_r h_t term)",
+        "project": "drawn: from aggr (True for max_pool)",
         "bias": "fixed: True (b_l)"})
     def graph_aggregate(self, x: Any, edge_index: Any, w_l: Any, b_l: Any, w_r: Any,
                         *params: Any, aggr: str = "mean", lstm_padding: str = "none") -> Any:
@@ -139,7 +145,8 @@ class LayerOps:
         return run(m, names, x, edge_index)
 
     @implements("graph.aggregate/lstm", composed=True, native="torch.nn.LSTM", params={
-        "input_size": "drawn", "hidden_size": "drawn", "num_layers": "fixed: 1",
+        "input_size": "fixed: 3, the one feature size the graph specs draw",
+        "hidden_size": "fixed: 3, the one LSTM width the spec draws", "num_layers": "fixed: 1",
         "bias": "fixed: True (b_ih = b, b_hh = 0)", "batch_first": "fixed: True",
         "dropout": "fixed: 0", "bidirectional": "fixed: False", "proj_size": "fixed: 0"})
     def graph_aggregate_lstm(self, x: Any, edge_index: Any, w_l: Any, b_l: Any, w_r: Any,
@@ -162,11 +169,13 @@ class LayerOps:
         return agg @ w_l.T + b_l + x @ w_r.T
 
     @implements("graph.gat", native="torch_geometric.nn.conv.GATConv", params={
-        "in_channels": "drawn", "out_channels": "drawn", "heads": "drawn", "concat": "drawn",
+        "in_channels": IN_OUT["in_channels"],
+        "out_channels": "fixed: 2 per head, the one size the spec draws",
+        "heads": "drawn: from att_src.shape", "concat": "drawn",
         "negative_slope": "drawn", "dropout": "fixed: 0.0 (deterministic)",
         "add_self_loops": "fixed: True (the neighbourhood includes the node)",
         "edge_dim": "not covered: the catalog's GAT has no edge features",
-        "fill_value": "fixed: unused without edge features", "bias": "drawn",
+        "fill_value": "fixed: unused without edge features", **BIAS,
         "residual": "not covered: residual connections are graph.residual_dense"})
     def graph_gat(self, x: Any, edge_index: Any, w: Any, att_src: Any, att_dst: Any,
                   b: Any = None, *, concat: bool = True, negative_slope: float = 0.2) -> Any:
@@ -201,7 +210,7 @@ class LayerOps:
         return torch.stack(powers, dim=1)
 
     @implements("graph.diffusion/dgc", native="torch_geometric.nn.conv.TAGConv", params={
-        "in_channels": "drawn", "out_channels": "drawn", "K": "drawn", "bias": "drawn",
+        **IN_OUT, "K": "drawn: from hops", **BIAS,
         "normalize": "fixed: False, with the edge weights of P = D^-1 A"})
     def graph_diffusion_dgc(self, x: Any, edge_index: Any, edge_weight: Any, w: Any,
                             b: Any = None, *, mode: str = "dgc", hops: int = 2) -> Any:
@@ -212,8 +221,9 @@ class LayerOps:
         return run(m, params, x, edge_index, coef)
 
     @implements("graph.monet", native="torch_geometric.nn.conv.GMMConv", params={
-        "in_channels": "drawn", "out_channels": "drawn", "dim": "drawn",
-        "kernel_size": "drawn", "aggr": "drawn", "bias": "drawn",
+        **IN_OUT, "dim": "fixed: 2, the one pseudo-coordinate size the spec draws",
+        "kernel_size": "fixed: 2, the one kernel count the spec draws", "aggr": "drawn",
+        **BIAS,
         "separate_gaussians": "not covered: one Gaussian per kernel is the MoNet layer",
         "root_weight": "fixed: True; without a root weight, root = None after construction "
                        "(root_weight=False raises AttributeError in PyG 2.8.1)"})
@@ -231,7 +241,7 @@ class LayerOps:
     @implements("graph.readout", native=("torch_geometric.nn.pool.global_add_pool",
                                          "torch_geometric.nn.pool.global_mean_pool",
                                          "torch_geometric.nn.pool.global_max_pool"),
-                params={"size": "drawn"})
+                params={"size": "drawn: from num_graphs"})
     def graph_readout(self, x: Any, batch: Any, *, num_graphs: int, reduce: str = "sum") -> Any:
         fn = {"sum": pool().global_add_pool, "mean": pool().global_mean_pool,
               "max": pool().global_max_pool}[reduce]
@@ -240,6 +250,8 @@ class LayerOps:
     @implements("graph.edge_conv", native=("torch_geometric.nn.conv.EdgeConv", "torch.cdist"),
                 params={"nn": "fixed: Linear, ReLU (h_theta)", "aggr": "fixed: max",
                         "compute_mode": "fixed: exact distances (no matmul form)",
+                        "p": "fixed: 2, Euclidean (the oracle's squared distances, same "
+                        "order)",
                         "knn_graph": "not covered: torch_geometric.nn.knn_graph and "
                         "DynamicEdgeConv need pyg-lib (torch.ops.pyg.knn), which is not "
                         "installable here; the k-NN graph is torch.cdist + a stable sort"})
@@ -250,7 +262,9 @@ class LayerOps:
         return run(m, {"nn.0.weight": w, "nn.0.bias": b}, x, ei)
 
     @implements("graph.residual_dense", native="torch_geometric.nn.DeepGCNLayer", params={
-        "conv": "fixed: GCNConv on A + I", "norm": "fixed: None", "act": "drawn",
+        "conv": "fixed: GCNConv on A + I", "norm": "fixed: None",
+        "act": "fixed: tanh, the one activation the specs draw (relu's kink is not "
+        "drawn)",
         "block": "drawn", "dropout": "fixed: 0.0", "ckpt_grad": "fixed: False"})
     def graph_residual_dense(self, x: Any, edge_index: Any, edge_weight: Any, *params: Any,
                              block: str = "res", activation: str = "tanh") -> Any:

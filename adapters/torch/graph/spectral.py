@@ -14,13 +14,17 @@ from typing import Any
 
 from adapters.base import implements
 from adapters.torch._lazy import torch
+from adapters.torch._params import EIGH as EIGH_PARAMS
 from adapters.torch.graph._pyg import conv, layer, run, utils
+from adapters.torch.graph.layers import BIAS, IN_OUT
 
 EIGH = "torch.linalg.eigh"
 LAP = "torch_geometric.utils.get_laplacian"
-LAP_PARAMS = {"edge_index": "drawn", "edge_weight": "drawn", "num_nodes": "drawn",
+LAP_PARAMS = {"edge_index": "drawn", "edge_weight": "drawn",
+              "num_nodes": "drawn: from num_nodes or x.shape (the node count)",
               "dtype": "fixed: edge weights are always given, so it is unused",
               "normalization": "drawn"}
+COMBINATORIAL = {**LAP_PARAMS, "normalization": "fixed: None, L = D - A"}
 
 
 def dense_laplacian(edge_index: Any, edge_weight: Any, num_nodes: int,
@@ -62,7 +66,7 @@ def _response(lam: Any, kernel: str, t: float) -> Any:
 
 
 class SpectralOps:
-    @implements("graph.laplacian", native=LAP, params=LAP_PARAMS)
+    @implements("graph.laplacian", native=LAP, params=COMBINATORIAL)
     def graph_laplacian(self, edge_index: Any, edge_weight: Any, *, num_nodes: int) -> Any:
         return dense_laplacian(edge_index, edge_weight, num_nodes, None)
 
@@ -72,7 +76,7 @@ class SpectralOps:
         """PyG's Laplacian; ``isolated="zero"`` removes the 1 it puts on isolated nodes."""
         return dense_laplacian(edge_index, edge_weight, num_nodes, normalization, isolated)
 
-    @implements("graph.dirichlet_energy", composed=True, native=LAP, params=LAP_PARAMS)
+    @implements("graph.dirichlet_energy", composed=True, native=LAP, params=COMBINATORIAL)
     def graph_dirichlet_energy(self, x: Any, edge_index: Any, edge_weight: Any, *,
                                form: str = "pairwise") -> Any:
         """No library has it: the pairwise sum over edges, or x^T L x with PyG's L."""
@@ -83,8 +87,10 @@ class SpectralOps:
         lap = dense_laplacian(edge_index, edge_weight, x.shape[0], None)
         return (x * (lap @ x)).sum(0)
 
-    @implements("graph.fourier/distinct", composed=True, native=(EIGH, LAP), params=LAP_PARAMS)
-    @implements("graph.fourier/repeated", composed=True, native=(EIGH, LAP), params=LAP_PARAMS)
+    @implements("graph.fourier/distinct", composed=True, native=(EIGH, LAP),
+                params={**LAP_PARAMS, **EIGH_PARAMS})
+    @implements("graph.fourier/repeated", composed=True, native=(EIGH, LAP),
+                params={**LAP_PARAMS, **EIGH_PARAMS})
     def graph_fourier_invariants(self, x: Any, edge_index: Any, edge_weight: Any,
                                  clusters: Any = None, *, normalization: str | None = None,
                                  isolated: str = "one") -> Any:
@@ -98,9 +104,9 @@ class SpectralOps:
         return lam, (u * lam) @ u.T, proj, u @ x_hat
 
     @implements("graph.inverse_fourier/distinct", composed=True, native=(EIGH, LAP),
-                params=LAP_PARAMS)
+                params={**LAP_PARAMS, **EIGH_PARAMS})
     @implements("graph.inverse_fourier/repeated", composed=True, native=(EIGH, LAP),
-                params=LAP_PARAMS)
+                params={**LAP_PARAMS, **EIGH_PARAMS})
     def graph_inverse_fourier_invariants(self, x: Any, edge_index: Any, edge_weight: Any,
                                          c: Any, clusters: Any = None, *,
                                          normalization: str | None = None,
@@ -112,7 +118,8 @@ class SpectralOps:
         per = c if clusters is None else c[clusters]
         return u @ (per[:, None] * x_hat), u @ x_hat
 
-    @implements("graph.spectral_filter", composed=True, native=(EIGH, LAP), params=LAP_PARAMS)
+    @implements("graph.spectral_filter", composed=True, native=(EIGH, LAP),
+                params={**LAP_PARAMS, **EIGH_PARAMS})
     def graph_spectral_filter(self, x: Any, edge_index: Any, edge_weight: Any, *,
                               kernel: str = "heat", t: float = 1.0,
                               normalization: str | None = None, isolated: str = "one") -> Any:
@@ -122,8 +129,8 @@ class SpectralOps:
         return y[:, 0] if x.dim() == 1 else y
 
     @implements("graph.chebyshev", native="torch_geometric.nn.conv.ChebConv", params={
-        "in_channels": "drawn", "out_channels": "drawn", "K": "drawn",
-        "normalization": "drawn", "bias": "drawn",
+        **IN_OUT, "K": "drawn: from w.shape (its leading size)",
+        "normalization": "drawn", **BIAS,
         "lambda_max": "drawn",
         "batch": "not covered: one lambda_max per batch is the same op per graph"})
     def graph_chebyshev(self, x: Any, edge_index: Any, edge_weight: Any, w: Any, b: Any, *,
