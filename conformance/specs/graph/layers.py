@@ -374,9 +374,9 @@ register(
            notes="k-NN of the features themselves (DynamicEdgeConv); no derivative of the "
            "graph, so forward only"),
     OpSpec("graph.residual_dense", GR.residual_dense, _deep_inputs(False),
-           grad_wrt=(0, 2, 3, 4, 5, 6), textbook=TB.residual_dense,
+           grad_wrt=(0, 2, 3, 4, 5, 6), textbook=TBD.residual_dense,
            notes="two GCN layers, res or res+, tanh"),
     OpSpec("graph.residual_dense/dense", GR.residual_dense, _deep_inputs(True),
-           grad_wrt=(0, 2, 3, 4, 5, 6), textbook=TB.residual_dense,
+           grad_wrt=(0, 2, 3, 4, 5, 6), textbook=TBD.residual_dense,
            notes="two GCN layers concatenated (DenseGCN)"),
 )
