@@ -169,6 +169,12 @@ class Adapter:
         """Import the framework, check the device, pin precision flags."""
         raise NotImplementedError
 
+    def release(self) -> None:
+        """Called after each test (one spec, mode and dtype): drop compiled state the later
+        tests will not reuse. A process that keeps every executable of a whole run alive
+        runs out of memory maps (XLA:CPU: ~65k, the kernel's vm.max_map_count, after ~4000
+        executables) and dies with a segmentation fault."""
+
     def supported_dtypes(self) -> tuple[str, ...]:
         return FLOAT_DTYPES
 

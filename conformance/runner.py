@@ -251,7 +251,12 @@ def run_test(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
         suppress_health_check=list(HealthCheck),
         phases=(Phase.explicit, Phase.generate, Phase.shrink),
     )(hypothesis_seed(seed)(given(case=spec.inputs(dtype), aux=st.integers(0, 2**32 - 1))(body)))
-    test()
+    try:
+        test()
+    finally:
+        release = getattr(ctx.adapter, "release", None)  # a user adapter may not inherit it
+        if release is not None:
+            release()
     if known is None:
         return
     if counter["expected"]:

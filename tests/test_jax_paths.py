@@ -61,3 +61,18 @@ def test_a_function_the_framework_refuses_to_compile_fails_under_jit():
                         "float64")
     (value,) = adapter.run_forward("act.leaky_relu", [X], {"negative_slope": 0.25}, "float64")
     np.testing.assert_array_equal(value, [-0.5, -0.125, 1.5])  # eagerly it works
+
+
+def test_release_drops_the_compiled_functions():
+    """The runner calls release() after each test: a whole-registry run that kept every
+    executable alive ran out of memory maps (vm.max_map_count) and segfaulted."""
+    adapter = Paths("plain")
+    adapter.setup()
+    adapter.run_vjp("act.leaky_relu", [X], {"negative_slope": 0.25}, [0], [np.ones(3)],
+                    "float64")
+    assert adapter.__dict__.get("_jitted")
+    adapter.release()
+    assert not adapter.__dict__.get("_jitted")
+    (grad,) = adapter.run_vjp("act.leaky_relu", [X], {"negative_slope": 0.25}, [0],
+                              [np.ones(3)], "float64")
+    np.testing.assert_array_equal(grad, [0.25, 0.25, 1.0])

@@ -20,6 +20,9 @@ CASES = [
     ("LayerNormOnePassVariance", "norm.layer_norm/offset", "float32", "layer_norm"),
     ("MaxPoolDropsNaN", "pool.max/special", "float32", "NaN"),
     ("SoftmaxHalfAccumulation", "act.softmax/long_half", "float16", "act.softmax/long_half"),
+    ("DualDivWrongSign", "ad.dual_arith", "float16", "ad.dual_arith"),
+    ("LaplacianRandomWalk", "graph.normalized_laplacian", "float32",
+     "graph.normalized_laplacian"),
 ]
 
 

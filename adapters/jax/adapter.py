@@ -162,6 +162,12 @@ class JaxCore(Adapter):
                 plan = cache[key] = "static" if plan == "dynamic" else "eager"
         return [self.to_numpy(o) for o in outputs_list(out)]
 
+    def release(self) -> None:
+        # The next test has another dtype or spec: nothing here is reused, and each live
+        # executable holds memory maps. Recompiles come back from the persistent cache.
+        self.__dict__.pop("_jitted", None)
+        jax.clear_caches()
+
     def sync(self, out: Any) -> None:
         jax.block_until_ready(out)
 

@@ -220,7 +220,11 @@ class DropoutUnscaled(TorchAdapter):
         return F.dropout(x, p=p, training=True) * (1 - p)
 
 
+# The later families' bugs (imported so that "planted_corpus:<Bug>" names every one).
+from planted_families import *  # noqa: E402, F403
+from planted_families import FAMILY_MUTANTS  # noqa: E402
+
 MUTANTS = (CrossEntropyMeanOverNPlusOne, LayerNormOnePassVariance, MaxPoolDropsNaN,
            SoftmaxHalfAccumulation, TanhWrongForwardDerivative, SigmoidWrongBackward,
            BatchNormBiasedRunningVar, AvgPoolIgnoresCountIncludePad, Conv2dFlippedKernel,
-           DenseLeakyRelu, DropoutUnscaled)
+           DenseLeakyRelu, DropoutUnscaled, *FAMILY_MUTANTS)
