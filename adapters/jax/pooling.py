@@ -91,13 +91,16 @@ def _avg(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...],
 
 
 def _l2(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
-        mean: bool, count_include_pad: bool) -> Any:
+        mean: bool, count_include_pad: bool, norm_type: float = 2.0) -> Any:
+    # No Lp pooling in JAX: (window sum of |x|^p [/ n])^(1/p); norm_type is static (jit).
     ones = (1,) * len(kernel)
-    total = _reduce(x * x, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones, False))
+    square = norm_type == 2.0
+    powers = x * x if square else jnp.abs(x) ** norm_type
+    total = _reduce(powers, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones, False))
     if mean:
         div = pool_divisor(x.shape[2:], kernel, stride, padding, False, count_include_pad)
         total = total / jnp.asarray(div, dtype=x.dtype)
-    return jnp.sqrt(total)
+    return jnp.sqrt(total) if square else total ** (1.0 / norm_type)
 
 
 def _stochastic_eval(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...]) -> Any:
@@ -123,10 +126,11 @@ def _unpool(values: Any, indices: Any, *, size: tuple[int, ...]) -> Any:
     return flat.reshape(n, c, *size)
 
 
-def _kmax(x: Any, *, k: int, axis: int) -> Any:
-    # lax.top_k works on the last axis; among equal values it takes the lowest index.
+def _kmax(x: Any, *, k: int, axis: int, largest: bool = True) -> Any:
+    # lax.top_k works on the last axis; among equal values it takes the lowest index. It has
+    # no smallest-k flag: the k smallest are the top k of -x (ties stay ties under negation).
     moved = jnp.moveaxis(x, axis, -1)
-    keep = jnp.sort(lax.top_k(moved, k)[1], axis=-1)
+    keep = jnp.sort(lax.top_k(moved if largest else -moved, k)[1], axis=-1)
     return jnp.moveaxis(jnp.take_along_axis(moved, keep, axis=-1), -1, axis)
 
 
@@ -159,7 +163,7 @@ class PoolingOps:
 
     @implements("pool.l2", composed=True)
     def l2_pool(self, x: Any, **geometry: Any) -> Any:
-        static = ("kernel", "stride", "padding", "mean", "count_include_pad")
+        static = ("kernel", "stride", "padding", "mean", "count_include_pad", "norm_type")
         return _jit(_l2, static)(x, **_geometry(**geometry))
 
     @implements("pool.stochastic/eval", composed=True)
@@ -186,5 +190,5 @@ class PoolingOps:
         return _jit(_unpool, ("size",))(values, indices, size=size)
 
     @implements("pool.kmax", composed=True)
-    def kmax_pool(self, x: Any, *, k: int, axis: int) -> Any:
-        return _jit(_kmax, ("k", "axis"))(x, k=k, axis=axis)
+    def kmax_pool(self, x: Any, *, k: int, axis: int, largest: bool = True) -> Any:
+        return _jit(_kmax, ("k", "axis", "largest"))(x, k=k, axis=axis, largest=largest)

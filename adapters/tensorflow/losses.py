@@ -48,7 +48,7 @@ def _ce_options(logits: Any, target: Any, weight: Any, reduction: str,
         kept = tf.where(valid, tf.gather(w, safe), tf.zeros((n,), logits.dtype))
     else:
         valid, t, kept = tf.ones((n,), tf.bool), target, tf.ones((n,), logits.dtype)
-    s = tf.cast(label_smoothing, logits.dtype)
+    s = tf.constant(label_smoothing, dtype=logits.dtype)
     q = (1 - s) * t + s / tf.cast(c, logits.dtype)
     loss = tf.where(valid, -tf.reduce_sum(w * q * logp, axis=1), tf.zeros((n,), logits.dtype))
     if reduction == "mean":

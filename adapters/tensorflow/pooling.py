@@ -121,11 +121,18 @@ class PoolingOps:
 
     @implements("pool.l2", composed=True)
     def l2_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
-                padding: Sequence[int], mean: bool, count_include_pad: bool) -> Any:
-        # No Lp pooling in TF: sqrt of the (mean or plain) window sum of squares.
+                padding: Sequence[int], mean: bool, count_include_pad: bool,
+                norm_type: float = 2.0) -> Any:
+        # No Lp pooling in TF: the p-th root (sqrt for p = 2) of the (mean or plain) window
+        # sum of |x|^p.
         div = (pool_divisor(x.shape[2:], kernel, stride, padding, False, count_include_pad)
                if mean else None)
-        return tf.sqrt(_sum_scale(x * x, kernel, stride, padding, False, div))
+        if norm_type == 2.0:
+            return tf.sqrt(_sum_scale(x * x, kernel, stride, padding, False, div))
+        # tf.constant(dtype=): tf.cast of a Python float would round it to float32 first.
+        powers = tf.abs(x) ** tf.constant(norm_type, dtype=x.dtype)
+        total = _sum_scale(powers, kernel, stride, padding, False, div)
+        return total ** tf.constant(1.0 / norm_type, dtype=x.dtype)
 
     @implements("pool.stochastic/eval", composed=True)
     def stochastic_pool_eval(self, x: Any, *, kernel: Sequence[int],
@@ -169,11 +176,12 @@ class PoolingOps:
         return tf.reshape(flat, [n, c, *size])
 
     @implements("pool.kmax", composed=True)
-    def kmax_pool(self, x: Any, *, k: int, axis: int) -> Any:
+    def kmax_pool(self, x: Any, *, k: int, axis: int, largest: bool = True) -> Any:
         # tf.math.top_k works on the last axis; among equal values it takes the lowest index.
+        # No smallest-k flag: the top k of -x (ties stay ties under negation).
         r = len(x.shape)
         axis = axis % r
         perm = [*(a for a in range(r) if a != axis), axis]
         moved = tf.transpose(x, perm)
-        keep = tf.sort(tf.math.top_k(moved, k).indices, axis=-1)
+        keep = tf.sort(tf.math.top_k(moved if largest else -moved, k).indices, axis=-1)
         return tf.transpose(tf.gather(moved, keep, batch_dims=r - 1), np.argsort(perm))

@@ -67,20 +67,29 @@ class PoolingOps:
                  padding: Sequence[int], ceil_mode: bool, count_include_pad: bool) -> Any:
         return _kernel("avg_pool", x)(x, kernel, stride, padding, ceil_mode, count_include_pad)
 
-    @implements("pool.l2")
+    @implements("pool.l2", native="torch.nn.functional.lp_pool2d",
+                params={"norm_type": "drawn", "stride": "drawn",
+                        "ceil_mode": "not covered: False; the oracle has no ceil_mode for L2 "
+                                     "(torch's partial windows, docs/conventions/pooling.md "
+                                     "§3.3)"})
     def l2_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
-                padding: Sequence[int], mean: bool, count_include_pad: bool) -> Any:
+                padding: Sequence[int], mean: bool, count_include_pad: bool,
+                norm_type: float = 2.0) -> Any:
         # F.lp_pool computes (sum x^p)^(1/p) (docs/conventions/pooling.md §3.3) and has no
-        # padding: pad with zeros (they add 0 to the sum); mean=True divides by sqrt of the
-        # oracle's divisor. Every window is full after the explicit padding (no ceil_mode here).
+        # padding: pad with zeros (they add 0 to the sum); mean=True divides by the p-th root
+        # of the oracle's divisor. Every window is full after the explicit padding (no
+        # ceil_mode here). It raises x itself to p: for p != 2 the oracle's Lp norm is that of
+        # |x| (torch's odd p would sum signed powers, a fractional p gives NaN for x < 0).
         pads = [q for p in reversed(padding) for q in (p, p)]
         # lp_pool1d multiplies by its kernel_size: it needs an int there.
         ker = kernel[0] if len(kernel) == 1 else kernel
-        total = _kernel("lp_pool", x)(F.pad(x, pads), 2, ker, stride)
+        base = x if norm_type == 2.0 else x.abs()
+        total = _kernel("lp_pool", x)(F.pad(base, pads), norm_type, ker, stride)
         if not mean:
             return total
         count = _window_counts(x, kernel, stride, padding, count_include_pad)
-        return total / torch.sqrt(count).to(x.dtype)
+        return total / (torch.sqrt(count) if norm_type == 2.0
+                        else count ** (1.0 / norm_type)).to(x.dtype)
 
     @implements("pool.stochastic/eval", composed=True)
     def stochastic_pool_eval(self, x: Any, *, kernel: Sequence[int],
@@ -121,9 +130,12 @@ class PoolingOps:
         ker = tuple(n - o + 1 + 2 * p for n, o, p in zip(size, out, pad, strict=True))
         return _kernel("max_unpool", values)(values, indices, ker, 1, pad, output_size=size)
 
-    @implements("pool.kmax", composed=True)
-    def kmax_pool(self, x: Any, *, k: int, axis: int) -> Any:
+    @implements("pool.kmax", composed=True, native="torch.topk",
+                params={"dim": "drawn", "largest": "drawn",
+                        "sorted": "fixed: True; the kept indices are sorted afterwards",
+                        "out": "fixed: None"})
+    def kmax_pool(self, x: Any, *, k: int, axis: int, largest: bool = True) -> Any:
         # torch.topk's choice among equal values is not the lowest index
         # (docs/conventions/pooling.md §3.5).
-        keep = torch.topk(x, k, dim=axis).indices
+        keep = torch.topk(x, k, dim=axis, largest=largest).indices
         return torch.gather(x, axis, torch.sort(keep, dim=axis).values)

@@ -276,30 +276,43 @@ def l2_pool(
     padding: IntOrTuple = 0,
     mean: bool = True,
     count_include_pad: bool = True,
+    norm_type: float = 2.0,
 ) -> Any:
-    """L2 pooling over each window.
+    """L2 (or Lp) pooling over each window.
 
     mean=True (the notes' definition, a root-mean-square): y = sqrt(sum p^2 / n), with n the
     divisor of ``avg_pool`` (``count_include_pad`` as there; without padding n = prod(kernel)).
     mean=False: torch's LPPool with norm_type 2, y = sqrt(sum p^2) (no 1/n).
+
+    ``norm_type`` P > 0 (finite) generalises the power: y = (sum |x|^P [/ n])^(1/P), the Lp
+    norm of the window. Sign convention: |x|, so every window is nonnegative. torch's
+    F.lp_pool raises x itself to P (x.pow(P), docs/conventions/pooling.md §3.3): for odd
+    integer P it sums signed powers, for a fractional P a negative x gives NaN; it equals
+    this option only on |x| (mappings pass |x|). P = 2 is the default and the form above.
+
     Padding contributes zeros. No ceil_mode (torch's LPPool partial windows are inconsistent,
-    docs/conventions/pooling.md §3.3). Not differentiable where a window is all zero (sqrt at
-    0: the dual tangent is inf/NaN there); specs avoid all-zero windows. The float64 reference
-    scales each window by a power of two before squaring (no overflow above 1e154 or
-    underflow below 1e-154); other dtypes square directly, as every framework's composition.
+    docs/conventions/pooling.md §3.3). Not differentiable where a window is all zero (and for
+    P <= 1 where an element is 0); specs avoid zeros. The float64 reference
+    scales each window by a power of two before the powers (no overflow above 1e154 or
+    underflow below 1e-154); other dtypes take the powers directly, as every framework's
+    composition.
     """
+    if not 0 < norm_type < np.inf:
+        raise ValueError(f"norm_type must be finite and > 0, got {norm_type}")
     x = _canon.asarray(x)
     win = pool_windows(x, kernel=kernel, stride=stride, padding=padding)
     values, top = win.values, None
     if _reference.reference():
-        # Scaled by a power of two before squaring: compensates the squares' overflow
+        # Scaled by a power of two before the powers: compensates their overflow
         # (|x| > 1e154) and underflow (|x| < 1e-154); the scaling itself is exact.
         top = np.max(np.where(win.valid, np.abs(_canon.primal(values)), 0.0), axis=-1)
         values = _reference.scale_down(values, top[..., None])
-    total = _masked_window_sum(values * values, win.valid)
+    square = norm_type == 2.0
+    powers = values * values if square else np.abs(values) ** _canon.scalar(norm_type)
+    total = _masked_window_sum(powers, win.valid)
     if mean:
         total = total / _divisor(win, count_include_pad)
-    root = np.sqrt(total)
+    root = np.sqrt(total) if square else total ** _canon.scalar(1.0 / norm_type)
     return root if top is None else _reference.scale_up(root, top)
 
 

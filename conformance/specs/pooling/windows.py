@@ -166,6 +166,8 @@ MENUS = {1: menu(1, 3, ceil=True), 2: menu(2, 5, ceil=True), 3: menu(3, 3, ceil=
 DILATED_MENU = menu(1, 2, dilation=True, ceil=True) + menu(2, 3, dilation=True, ceil=True)
 L2_MENU = menu(2, 4)
 CIP = {"count_include_pad": st.booleans()}
+# Lp pooling's powers (torch's LPPool norm_type), dyadic; 2 is pool.l2's own.
+LP_NORMS = (1.0, 1.5, 3.0, 4.0)
 
 # --- benchmarks: NC* batches, kernel 3, stride 2, padding 1 ----------------------------------
 BENCH_SHAPES = {
@@ -218,6 +220,11 @@ register(
     OpSpec("pool.l2", P.l2_pool,
            scenario_inputs(L2_MENU, nonzero_values, L2_KEYS, {"mean": st.booleans(), **CIP}),
            grad_wrt=(0,), bench=bench(2, L2_KEYS, mean=True, count_include_pad=True)),
+    OpSpec("pool.l2/lp", P.l2_pool,
+           scenario_inputs(L2_MENU, nonzero_values, L2_KEYS,
+                           {"mean": st.booleans(), **CIP,
+                            "norm_type": st.sampled_from(LP_NORMS)}),
+           grad_wrt=(0,), notes="Lp pooling, norm_type P in {1, 1.5, 3, 4}, of |x|"),
     OpSpec("pool.global_avg", P.global_avg_pool, _global(free_values(-4.0, 4.0)),
            grad_wrt=(0,), bench=_global_bench()),
     OpSpec("pool.global_max", P.global_max_pool, _global(unique_values), grad_wrt=(0,),
