@@ -68,6 +68,26 @@ def pool_divisor(spatial: Sequence[int], kernel: Sequence[int], stride: Sequence
     return div
 
 
+def pool_same_pads(spatial: Sequence[int], kernel: Sequence[int],
+                   stride: Sequence[int]) -> list[tuple[int, int]]:
+    """TF's SAME padding per axis, (before, after): total max((ceil(n/s) - 1) s + k - n, 0),
+    floor(total / 2) before (docs/conventions/pooling.md §SAME)."""
+    totals = [max((-(-n // s) - 1) * s + k - n, 0)
+              for n, k, s in zip(spatial, kernel, stride, strict=True)]
+    return [(t // 2, t - t // 2) for t in totals]
+
+
+def pool_same_divisor(spatial: Sequence[int], kernel: Sequence[int],
+                      stride: Sequence[int]) -> np.ndarray:
+    """The real elements per SAME window (spatial output shape): TF's avg_pool divisor."""
+    div = np.ones(())
+    for n, k, s, (lo, _) in zip(spatial, kernel, stride, pool_same_pads(spatial, kernel, stride),
+                                strict=True):
+        pos = np.arange(-(-n // s))[:, None] * s - lo + np.arange(k)[None, :]
+        div = np.multiply.outer(div, ((pos >= 0) & (pos < n)).sum(axis=1))
+    return div
+
+
 # --- composed losses ---------------------------------------------------------------------------
 def composed_total_loss(data_loss: Any, flat: Any, layers: Iterable[tuple[Any, Any]], *,
                         penalty_fn: Callable[[Any], Any], group_fn: Callable[..., Any],

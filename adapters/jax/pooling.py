@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters._shared import pool_divisor, pool_end_padding
+from adapters._shared import pool_divisor, pool_end_padding, pool_same_divisor, pool_same_pads
 from adapters.base import implements
 from adapters.jax._lazy import jax, jnp, lax
 
@@ -58,7 +58,7 @@ def _windows(x: Any, kernel: Sequence[int], stride: Sequence[int], dilation: Seq
 
 
 GEOMETRY = ("kernel", "stride", "padding", "dilation", "ceil_mode")
-AVERAGE = ("kernel", "stride", "padding", "ceil_mode", "count_include_pad")
+AVERAGE = ("kernel", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
 
 
 def _max_with_indices(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...],
@@ -83,10 +83,26 @@ def _max_with_indices(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...
 
 
 def _avg(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...],
-         padding: tuple[int, ...], ceil_mode: bool, count_include_pad: bool) -> Any:
+         padding: tuple[int, ...], ceil_mode: bool, count_include_pad: bool,
+         divisor_override: int | None = None) -> Any:
     ones = (1,) * len(kernel)
     total = _reduce(x, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones, ceil_mode))
-    div = pool_divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
+    div = (pool_divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
+           if divisor_override is None else np.asarray(float(divisor_override)))
+    return total / jnp.asarray(div, dtype=x.dtype)
+
+
+def _same_args(x: Any, kernel: Sequence[int], stride: Sequence[int]) -> dict[str, Any]:
+    """reduce_window arguments for TF's SAME split (docs/conventions/pooling.md §SAME)."""
+    return {"window_dimensions": (1, 1, *kernel), "window_strides": (1, 1, *stride),
+            "padding": ((0, 0), (0, 0), *pool_same_pads(x.shape[2:], kernel, stride))}
+
+
+def _avg_same(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...],
+              count_include_pad: bool) -> Any:
+    total = _reduce(x, 0.0, lax.add, _same_args(x, kernel, stride))
+    div = (np.asarray(float(math.prod(kernel))) if count_include_pad
+           else pool_same_divisor(x.shape[2:], kernel, stride))
     return total / jnp.asarray(div, dtype=x.dtype)
 
 
@@ -160,6 +176,18 @@ class PoolingOps:
     @implements("pool.avg", composed=True)
     def avg_pool(self, x: Any, **geometry: Any) -> Any:
         return _jit(_avg, AVERAGE)(x, **_geometry(**geometry))
+
+    @implements("pool.max/same")
+    def max_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: str, dilation: Sequence[int], ceil_mode: bool) -> Any:
+        # reduce_window with TF's (before, after) split, -inf padding (never chosen).
+        return _reduce(x, -np.inf, lax.max, _same_args(x, kernel, stride))
+
+    @implements("pool.avg/same", composed=True)
+    def avg_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: str, ceil_mode: bool, count_include_pad: bool) -> Any:
+        return _jit(_avg_same, ("kernel", "stride", "count_include_pad"))(
+            x, **_geometry(kernel=kernel, stride=stride, count_include_pad=count_include_pad))
 
     @implements("pool.l2", composed=True)
     def l2_pool(self, x: Any, **geometry: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters._shared import pool_divisor, pool_end_padding
+from adapters._shared import pool_divisor, pool_end_padding, pool_same_pads
 from adapters.base import implements
 from adapters.tensorflow._lazy import tf
 
@@ -115,9 +115,31 @@ class PoolingOps:
 
     @implements("pool.avg")
     def avg_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
-                 padding: Sequence[int], ceil_mode: bool, count_include_pad: bool) -> Any:
-        div = pool_divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
+                 padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
+                 divisor_override: int | None = None) -> Any:
+        # divisor_override (torch's): TF has none; every window sum is divided by it instead.
+        div = (pool_divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
+               if divisor_override is None else np.asarray(float(divisor_override)))
         return _sum_scale(x, kernel, stride, padding, ceil_mode, div)
+
+    @implements("pool.max/same")
+    def max_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: str, dilation: Sequence[int], ceil_mode: bool) -> Any:
+        return _first(tf.nn.max_pool(_last(x), list(kernel), list(stride), "SAME",
+                                     data_format=FORMATS[len(kernel)]))
+
+    @implements("pool.avg/same")
+    def avg_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: str, ceil_mode: bool, count_include_pad: bool) -> Any:
+        # tf.nn.avg_pool 'SAME' divides by the real elements (count_include_pad=False); True
+        # counts the padding: tf.pad zeros with SAME's split, then a 'VALID' average.
+        if not count_include_pad:
+            return _first(tf.nn.avg_pool(_last(x), list(kernel), list(stride), "SAME",
+                                         data_format=FORMATS[len(kernel)]))
+        pads = pool_same_pads(x.shape[2:], kernel, stride)
+        xp = _padded(_last(x), [lo for lo, _ in pads], [hi for _, hi in pads], 0.0)
+        return _first(tf.nn.avg_pool(xp, list(kernel), list(stride), "VALID",
+                                     data_format=FORMATS[len(kernel)]))
 
     @implements("pool.l2", composed=True)
     def l2_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],

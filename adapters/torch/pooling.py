@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from adapters._shared import pool_same_divisor, pool_same_pads
 from adapters.base import implements
 from adapters.torch._lazy import F, torch
 
@@ -64,8 +65,35 @@ class PoolingOps:
 
     @implements("pool.avg")
     def avg_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
-                 padding: Sequence[int], ceil_mode: bool, count_include_pad: bool) -> Any:
-        return _kernel("avg_pool", x)(x, kernel, stride, padding, ceil_mode, count_include_pad)
+                 padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
+                 divisor_override: int | None = None) -> Any:
+        if divisor_override is None:  # avg_pool1d has no divisor_override keyword
+            return _kernel("avg_pool", x)(x, kernel, stride, padding, ceil_mode,
+                                          count_include_pad)
+        return _kernel("avg_pool", x)(x, kernel, stride, padding, ceil_mode, count_include_pad,
+                                      divisor_override)
+
+    @implements("pool.max/same", composed=True)
+    def max_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: str, dilation: Sequence[int], ceil_mode: bool) -> Any:
+        # torch's pools have no 'same': TF's (before, after) split padded with -inf (never
+        # chosen), then an unpadded max pool.
+        pads = pool_same_pads(x.shape[2:], kernel, stride)
+        xp = F.pad(x, [q for lo_hi in reversed(pads) for q in lo_hi], value=-math.inf)
+        return _kernel("max_pool", x)(xp, kernel, stride, 0, dilation, False)
+
+    @implements("pool.avg/same", composed=True)
+    def avg_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: str, ceil_mode: bool, count_include_pad: bool) -> Any:
+        # Zero padding with TF's split, an unpadded average (divides by the kernel size:
+        # count_include_pad=True), rescaled to the real elements' count for False.
+        pads = pool_same_pads(x.shape[2:], kernel, stride)
+        xp = F.pad(x, [q for lo_hi in reversed(pads) for q in lo_hi])
+        mean = _kernel("avg_pool", x)(xp, kernel, stride, 0)
+        if count_include_pad:
+            return mean
+        scale = math.prod(kernel) / pool_same_divisor(x.shape[2:], kernel, stride)
+        return mean * torch.tensor(scale, dtype=x.dtype, device=x.device)
 
     @implements("pool.l2", native="torch.nn.functional.lp_pool2d",
                 params={"norm_type": "drawn", "stride": "drawn",

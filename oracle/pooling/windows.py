@@ -11,6 +11,10 @@ quotient plus 1, minus 1 again when the last window would start at or past n + p
 window must start inside the input or the left padding). Pooling padding must satisfy
 p <= k // 2 (torch rejects more).
 
+``padding="same"`` (max, min and average pooling) is TF's SAME rule instead of symmetric
+padding: ceil(n / s) windows, floor(total / 2) padding before and the rest after
+(``same_pads``); it excludes ``ceil_mode``.
+
 Positions outside [0, n) are padding. Max/min pooling never choose them (as if they held
 -inf/+inf); average pooling counts them as zeros. The ceil-mode overhang past n + p is never
 part of a window's divisor (see ``avg_pool``).
@@ -115,13 +119,31 @@ def sliding_windows(
     return Windows(values, flat_k(valid), flat_k(counted), flat_k(flat), out_shape)
 
 
+def same_pads(sizes: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
+              dilation: Sequence[int]) -> list[tuple[int, int]]:
+    """TF's / ONNX SAME_UPPER padding per axis: ceil(n / s) windows, total padding
+    max((ceil(n/s) - 1) s + d (k - 1) + 1 - n, 0), floor(total / 2) before and the rest
+    after (an odd total puts the extra element at the end)."""
+    totals = [max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+              for n, k, s, d in zip(sizes, kernel, stride, dilation, strict=True)]
+    return [(t // 2, t - t // 2) for t in totals]
+
+
 def pool_geometry(
-    x: Any, kernel: IntOrTuple, stride: IntOrTuple | None, padding: IntOrTuple
+    x: Any, kernel: IntOrTuple, stride: IntOrTuple | None, padding: IntOrTuple | str,
+    dilation: IntOrTuple = 1,
 ) -> tuple[tuple[int, ...], tuple[int, ...], list[tuple[int, int]]]:
-    """(kernel, stride, pads) as tuples; stride defaults to the kernel; checks p <= k // 2."""
+    """(kernel, stride, pads) as tuples; stride defaults to the kernel; checks p <= k // 2.
+    ``padding="same"``: TF's SAME padding (``same_pads``), possibly asymmetric."""
     r = spatial_rank(x)
     k = _canon.pair(kernel, r)
     s = k if stride is None else _canon.pair(stride, r)
+    if isinstance(padding, str):
+        if padding != "same":
+            raise ValueError(f"padding must be ints or 'same', got {padding!r}")
+        if min(k) < 1 or min(s) < 1:
+            raise ValueError(f"need kernel >= 1, stride >= 1: {k}, {s}")
+        return k, s, same_pads(x.shape[2:], k, s, _canon.pair(dilation, r))
     p = _canon.pair(padding, r)
     if min(k) < 1 or min(s) < 1 or min(p) < 0:
         raise ValueError(f"need kernel >= 1, stride >= 1, padding >= 0: {k}, {s}, {p}")
@@ -141,7 +163,9 @@ def pool_windows(
 ) -> Windows:
     """``sliding_windows`` under the pooling conventions; every window must hold a real
     element (else max/min/mean are undefined)."""
-    k, s, pads = pool_geometry(x, kernel, stride, padding)
+    if isinstance(padding, str) and ceil_mode:
+        raise ValueError("padding='same' fixes the window count: no ceil_mode")
+    k, s, pads = pool_geometry(x, kernel, stride, padding, dilation)
     d = _canon.pair(dilation, len(k))
     if min(d) < 1:
         raise ValueError(f"dilation must be >= 1, got {d}")
@@ -180,7 +204,7 @@ def max_pool_with_indices(
     *,
     kernel: IntOrTuple,
     stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
+    padding: IntOrTuple | str = 0,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
 ) -> MaxPoolResult:
@@ -200,7 +224,7 @@ def max_pool(
     *,
     kernel: IntOrTuple,
     stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
+    padding: IntOrTuple | str = 0,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
 ) -> Any:
@@ -220,7 +244,7 @@ def min_pool(
     *,
     kernel: IntOrTuple,
     stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
+    padding: IntOrTuple | str = 0,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
 ) -> Any:
@@ -239,7 +263,9 @@ def _masked_window_sum(values: Any, valid: np.ndarray) -> Any:
     return np.sum(np.where(valid, values, np.zeros_like(values)), axis=-1)
 
 
-def _divisor(win: Windows, count_include_pad: bool) -> Any:
+def _divisor(win: Windows, count_include_pad: bool, divisor_override: int | None = None) -> Any:
+    if divisor_override is not None:
+        return _canon.scalar(float(divisor_override))
     count = (win.counted if count_include_pad else win.valid).sum(axis=-1)
     return _canon.asarray(count.astype(np.float64))
 
@@ -249,9 +275,10 @@ def avg_pool(
     *,
     kernel: IntOrTuple,
     stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
+    padding: IntOrTuple | str = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> Any:
     """Mean over each window: y = sum(P) / divisor (notes 003: mean(P)).
 
@@ -261,11 +288,19 @@ def avg_pool(
     [-p, n + p) (explicit padding counted, the ceil-mode overhang past n + p not);
     ``count_include_pad=False`` counts the real elements only (TF/Keras 'same'). Example: k=2,
     s=2, p=0, ceil_mode on a length-5 axis: the last window holds one element and divides by 1.
+    ``divisor_override`` d (torch's, an int != 0): every window's sum is divided by d instead,
+    whatever it covers (count_include_pad is then unused).
+    ``padding="same"``: TF's SAME padding (``same_pads``: the extra element of an odd total
+    at the end); TF's avg_pool 'SAME' divides by the real elements (count_include_pad=False);
+    True counts the padding (ONNX's count_include_pad=1).
     No dilation (torch's avg_pool has none).
     """
+    if divisor_override is not None and divisor_override == 0:
+        raise ValueError("divisor_override must be nonzero")
     x = _canon.asarray(x)
     win = pool_windows(x, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    return _masked_window_sum(win.values, win.valid) / _divisor(win, count_include_pad)
+    return (_masked_window_sum(win.values, win.valid)
+            / _divisor(win, count_include_pad, divisor_override))
 
 
 def l2_pool(

@@ -58,10 +58,14 @@ def min_pool(x: Any, *, kernel: Any, stride: Any = None, padding: Any = 0, dilat
 
 
 def avg_pool(x: Any, *, kernel: Any, stride: Any = None, padding: Any = 0,
-             ceil_mode: bool = False, count_include_pad: bool = True) -> np.ndarray:
+             ceil_mode: bool = False, count_include_pad: bool = True,
+             divisor_override: int | None = None) -> np.ndarray:
+    """Exact window sum over the divisor: torch's count, or ``divisor_override`` when given."""
     slots, valid, win = _windows(x, kernel=kernel, stride=stride, padding=padding,
                                  ceil_mode=ceil_mode)
     sums = _reduce(slots, valid, fsum)
+    if divisor_override is not None:
+        return sums / mpmath.mpf(divisor_override)
     return sums / np.broadcast_to(_divisors(win, count_include_pad), sums.shape)
 
 
