@@ -50,12 +50,30 @@ JNP_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 class ConvOps:
-    @implements("conv.conv1d")
+    @implements("conv.conv1d", native="jax.lax.conv_general_dilated",
+                params={
+                        "lhs_dilation": "fixed: None (no input dilation)",
+                        "rhs_dilation": "drawn",
+                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
+                        "feature_group_count": "drawn",
+                        "batch_group_count": "fixed: 1",
+                        "precision": "fixed: None, the backend default",
+                        "out_sharding": "fixed: None, one device",
+                        "preferred_element_type": "fixed: None, the input dtype"})
     def conv1d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation, groups)
 
-    @implements("conv.conv2d")
+    @implements("conv.conv2d", native="jax.lax.conv_general_dilated",
+                params={
+                        "lhs_dilation": "fixed: None (no input dilation)",
+                        "rhs_dilation": "drawn",
+                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
+                        "feature_group_count": "drawn",
+                        "batch_group_count": "fixed: 1",
+                        "precision": "fixed: None, the backend default",
+                        "out_sharding": "fixed: None, one device",
+                        "preferred_element_type": "fixed: None, the input dtype"})
     def conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation, groups)
@@ -80,12 +98,30 @@ class ConvOps:
         xp = jnp.pad(x, [(0, 0), (0, 0), *pads], mode=JNP_MODES[padding_mode])
         return conv(xp, w, b, stride, "valid", dilation, groups)
 
-    @implements("conv.conv3d")
+    @implements("conv.conv3d", native="jax.lax.conv_general_dilated",
+                params={
+                        "lhs_dilation": "fixed: None (no input dilation)",
+                        "rhs_dilation": "drawn",
+                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
+                        "feature_group_count": "drawn",
+                        "batch_group_count": "fixed: 1",
+                        "precision": "fixed: None, the backend default",
+                        "out_sharding": "fixed: None, one device",
+                        "preferred_element_type": "fixed: None, the input dtype"})
     def conv3d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation, groups)
 
-    @implements("conv.conv_transpose2d")
+    @implements("conv.conv_transpose2d", native="jax.lax.conv_general_dilated",
+                params={
+                        "lhs_dilation": "drawn",
+                        "rhs_dilation": "drawn",
+                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
+                        "feature_group_count": "drawn",
+                        "batch_group_count": "fixed: 1",
+                        "precision": "fixed: None, the backend default",
+                        "out_sharding": "fixed: None, one device",
+                        "preferred_element_type": "fixed: None, the input dtype"})
     def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
                          groups: int = 1) -> Any:
@@ -102,7 +138,16 @@ class ConvOps:
                                      feature_group_count=groups, dimension_numbers=LAYOUTS[2])
         return add_bias(y, b)
 
-    @implements("conv.depthwise2d")
+    @implements("conv.depthwise2d", native="jax.lax.conv_general_dilated",
+                params={
+                        "lhs_dilation": "fixed: None (no input dilation)",
+                        "rhs_dilation": "drawn",
+                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
+                        "feature_group_count": "drawn",
+                        "batch_group_count": "fixed: 1",
+                        "precision": "fixed: None, the backend default",
+                        "out_sharding": "fixed: None, one device",
+                        "preferred_element_type": "fixed: None, the input dtype"})
     def depthwise_conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, dilation: Any = 1) -> Any:
         # Depthwise: feature_group_count = C_in, w (C*mult, 1, kH, kW) as OIHW.

@@ -156,7 +156,11 @@ def _geometry(**kwargs: Any) -> dict[str, Any]:
 
 
 class PoolingOps:
-    @implements("pool.max")
+    @implements("pool.max", native="jax.lax.reduce_window",
+                params={
+                        "base_dilation": "fixed: None",
+                        "window_dilation": "drawn", "window_strides": "drawn",
+                        "padding": "drawn"})
     def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
         return _reduce(x, -np.inf, lax.max,
@@ -167,7 +171,11 @@ class PoolingOps:
         # No arg-max pooling in JAX: composed (see _max_with_indices).
         return _jit(_max_with_indices, GEOMETRY)(x, **_geometry(**geometry))
 
-    @implements("pool.min")
+    @implements("pool.min", native="jax.lax.reduce_window",
+                params={
+                        "base_dilation": "fixed: None",
+                        "window_dilation": "drawn", "window_strides": "drawn",
+                        "padding": "drawn"})
     def min_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
         return _reduce(x, np.inf, lax.min,
@@ -177,7 +185,11 @@ class PoolingOps:
     def avg_pool(self, x: Any, **geometry: Any) -> Any:
         return _jit(_avg, AVERAGE)(x, **_geometry(**geometry))
 
-    @implements("pool.max/same")
+    @implements("pool.max/same", native="jax.lax.reduce_window",
+                params={
+                        "base_dilation": "fixed: None",
+                        "window_dilation": "fixed: None, no dilation with same padding",
+                        "window_strides": "drawn", "padding": "drawn"})
     def max_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: str, dilation: Sequence[int], ceil_mode: bool) -> Any:
         # reduce_window with TF's (before, after) split, -inf padding (never chosen).
@@ -203,11 +215,23 @@ class PoolingOps:
         return _jit(_stochastic_train, ("kernel", "stride"))(x, self.next_key(),
                                                              **_geometry(**geometry))
 
-    @implements("pool.global_avg")
+    @implements("pool.global_avg", native="jax.numpy.mean",
+                params={
+                        "axis": "fixed: the spatial axes",
+                        "keepdims": "drawn",
+                        "dtype": "fixed: None",
+                        "out": "fixed: None",
+                        "where": "fixed: None"})
     def global_avg_pool(self, x: Any, *, keepdims: bool) -> Any:
         return jnp.mean(x, axis=tuple(range(2, x.ndim)), keepdims=keepdims)
 
-    @implements("pool.global_max")
+    @implements("pool.global_max", native="jax.numpy.max",
+                params={
+                        "axis": "fixed: the spatial axes",
+                        "keepdims": "drawn",
+                        "out": "fixed: None",
+                        "initial": "fixed: None",
+                        "where": "fixed: None"})
     def global_max_pool(self, x: Any, *, keepdims: bool) -> Any:
         return jnp.max(x, axis=tuple(range(2, x.ndim)), keepdims=keepdims)
 

@@ -87,12 +87,32 @@ def pad_mode(x: Any, pads: list[tuple[int, int]], mode: str) -> Any:
 
 
 class ConvOps:
-    @implements("conv.conv1d")
+    @implements("conv.conv1d", native=(
+                    "tensorflow.nn.conv1d",
+                    "tensorflow.pad",
+                    "tensorflow.nn.bias_add",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "dilations": "drawn",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT (zeros)",
+                        "constant_values": "fixed: 0"})
     def conv1d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation)  # groups: from the kernel's depth
 
-    @implements("conv.conv2d")
+    @implements("conv.conv2d", native=(
+                    "tensorflow.nn.conv2d",
+                    "tensorflow.pad",
+                    "tensorflow.nn.bias_add",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "dilations": "drawn",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT (zeros)",
+                        "constant_values": "fixed: 0"})
     def conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation)
@@ -113,7 +133,17 @@ class ConvOps:
                          as_tuple(dilation, r))
         return conv(pad_mode(x, pads, padding_mode), w, b, stride, "valid", dilation)
 
-    @implements("conv.conv3d")
+    @implements("conv.conv3d", native=(
+                    "tensorflow.nn.conv3d",
+                    "tensorflow.pad",
+                    "tensorflow.nn.bias_add",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "dilations": "drawn",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT (zeros)",
+                        "constant_values": "fixed: 0"})
     def conv3d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation)
@@ -128,7 +158,18 @@ class ConvOps:
                        for xg, kg in zip(xs, ks, strict=True)], axis=-1)
         return channels_first(y if b is None else tf.nn.bias_add(y, b))
 
-    @implements("conv.conv_transpose2d")
+    @implements("conv.conv_transpose2d", native=(
+                    "tensorflow.nn.conv2d_transpose",
+                    "tensorflow.pad",
+                    "tensorflow.nn.bias_add",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "dilations": "drawn",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT (zeros)",
+                        "constant_values": "fixed: 0",
+                        "padding": "fixed: VALID; the torch padding is a crop afterwards"})
     def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
                          groups: int = 1) -> Any:
@@ -149,7 +190,17 @@ class ConvOps:
         y = y[:, p[0]:p[0] + size[0], p[1]:p[1] + size[1], :]
         return channels_first(y if b is None else tf.nn.bias_add(y, b))
 
-    @implements("conv.depthwise2d")
+    @implements("conv.depthwise2d", native=(
+                    "tensorflow.nn.depthwise_conv2d",
+                    "tensorflow.pad",
+                    "tensorflow.nn.bias_add",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "dilations": "drawn",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT (zeros)",
+                        "constant_values": "fixed: 0"})
     def depthwise_conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, dilation: Any = 1) -> Any:
         c = x.shape[1]

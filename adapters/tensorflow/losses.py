@@ -57,7 +57,9 @@ def _ce_options(logits: Any, target: Any, weight: Any, reduction: str,
 
 
 class LossOps:
-    @implements("loss.mse")
+    @implements("loss.mse", native="tensorflow.math.squared_difference",
+                params={
+                        "name": "fixed: None"})
     def mse(self, y: Any, t: Any, *, reduction: str) -> Any:
         # SquaredDifference is TF's elementwise squared-error kernel.
         return _reduce(tf.math.squared_difference(y, t), reduction)
@@ -68,8 +70,15 @@ class LossOps:
         # Keras' kernel_regularizer=L2(l) is this same l * sum(w^2), added by the model.
         return self.mse(y, t, reduction=reduction) + weight_decay * tf.reduce_sum(w * w)
 
-    @implements("loss.binary_cross_entropy/probs")
-    @implements("loss.binary_cross_entropy/logits")
+    @implements("loss.binary_cross_entropy/probs", native="keras.ops.binary_crossentropy",
+                params={
+                        "from_logits": "fixed: False (the logits variant: tf.nn)"})
+    @implements("loss.binary_cross_entropy/logits",
+                native="tensorflow.nn.sigmoid_cross_entropy_with_logits",
+                params={
+                        "labels": "drawn",
+                        "logits": "drawn",
+                        "name": "fixed: None"})
     def binary_cross_entropy(self, p: Any, t: Any, *, reduction: str,
                              from_logits: bool) -> Any:
         if from_logits:
@@ -79,7 +88,13 @@ class LossOps:
             loss = keras.ops.binary_crossentropy(t, p, from_logits=False)
         return _reduce(loss, reduction)
 
-    @implements("loss.cross_entropy")
+    @implements("loss.cross_entropy", native=(
+                    "tensorflow.nn.sparse_softmax_cross_entropy_with_logits",
+                    "tensorflow.nn.softmax_cross_entropy_with_logits",
+                ),
+                params={
+                        "axis": "fixed: -1, the class axis",
+                        "name": "fixed: None"})
     def cross_entropy(self, logits: Any, target: Any, *, reduction: str) -> Any:
         return _reduce(_per_sample_ce(logits, target), reduction)
 

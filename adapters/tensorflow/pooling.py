@@ -79,14 +79,33 @@ def _windows(x: Any, kernel: Sequence[int], stride: Sequence[int]) -> Any:
 
 
 class PoolingOps:
-    @implements("pool.max")
+    @implements("pool.max", native=(
+                    "tensorflow.nn.max_pool",
+                    "tensorflow.nn.pool",
+                    "tensorflow.pad",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: -inf (never chosen)",
+                        "padding": "fixed: VALID after tf.pad",
+                        "strides": "drawn",
+                        "dilations": "drawn"})
     def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
         ends = pool_end_padding(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
         xp = _padded(_last(x), padding, ends, -np.inf)
         return _first(_max_valid(xp, kernel, stride, dilation))
 
-    @implements("pool.max/indices")
+    @implements("pool.max/indices", native=("tensorflow.nn.max_pool_with_argmax", "tensorflow.pad"),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: -inf (never chosen)",
+                        "output_dtype": "fixed: int64",
+                        "include_batch_in_index": "fixed: False, per-plane indices"})
     def max_pool_with_indices(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                               padding: Sequence[int], dilation: Sequence[int],
                               ceil_mode: bool) -> Any:
@@ -113,7 +132,12 @@ class PoolingOps:
         return -self.max_pool(-x, kernel=kernel, stride=stride, padding=padding,
                               dilation=dilation, ceil_mode=ceil_mode)
 
-    @implements("pool.avg")
+    @implements("pool.avg", native=("tensorflow.nn.avg_pool", "tensorflow.pad"),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: 0 (zeros in the sums)"})
     def avg_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
                  divisor_override: int | None = None) -> Any:
@@ -122,13 +146,21 @@ class PoolingOps:
                if divisor_override is None else np.asarray(float(divisor_override)))
         return _sum_scale(x, kernel, stride, padding, ceil_mode, div)
 
-    @implements("pool.max/same")
+    @implements("pool.max/same", native="tensorflow.nn.max_pool",
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None"})
     def max_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: str, dilation: Sequence[int], ceil_mode: bool) -> Any:
         return _first(tf.nn.max_pool(_last(x), list(kernel), list(stride), "SAME",
                                      data_format=FORMATS[len(kernel)]))
 
-    @implements("pool.avg/same")
+    @implements("pool.avg/same", native=("tensorflow.nn.avg_pool", "tensorflow.pad"),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: 0"})
     def avg_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: str, ceil_mode: bool, count_include_pad: bool) -> Any:
         # tf.nn.avg_pool 'SAME' divides by the real elements (count_include_pad=False); True
@@ -175,12 +207,20 @@ class PoolingOps:
         pick = tf.random.categorical(tf.math.log(flat), 1)
         return tf.reshape(tf.gather(flat, pick, batch_dims=1), win.shape[:-1])
 
-    @implements("pool.global_avg")
+    @implements("pool.global_avg", native="tensorflow.reduce_mean",
+                params={
+                        "axis": "fixed: the spatial axes",
+                        "keepdims": "drawn",
+                        "name": "fixed: None"})
     def global_avg_pool(self, x: Any, *, keepdims: bool) -> Any:
         # What keras GlobalAveragePooling computes (channels_first: the trailing axes).
         return tf.reduce_mean(x, axis=list(range(2, len(x.shape))), keepdims=keepdims)
 
-    @implements("pool.global_max")
+    @implements("pool.global_max", native="tensorflow.reduce_max",
+                params={
+                        "axis": "fixed: the spatial axes",
+                        "keepdims": "drawn",
+                        "name": "fixed: None"})
     def global_max_pool(self, x: Any, *, keepdims: bool) -> Any:
         return tf.reduce_max(x, axis=list(range(2, len(x.shape))), keepdims=keepdims)
 

@@ -50,12 +50,28 @@ _MODULE_PARAMS = {
 
 
 class ConvOps:
-    @implements("conv.conv1d")
+    @implements("conv.conv1d", native=("torch.nn.functional.conv1d", "torch.nn.functional.pad"),
+                params={
+                        "bias": "drawn",
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "dilation": "drawn",
+                        "groups": "drawn",
+                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
+                        "value": "fixed: None, zeros"})
     def conv1d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return _conv(x, w, b, stride, padding, dilation, groups)
 
-    @implements("conv.conv2d")
+    @implements("conv.conv2d", native=("torch.nn.functional.conv2d", "torch.nn.functional.pad"),
+                params={
+                        "bias": "drawn",
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "dilation": "drawn",
+                        "groups": "drawn",
+                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
+                        "value": "fixed: None, zeros"})
     def conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return _conv(x, w, b, stride, padding, dilation, groups)
@@ -76,12 +92,27 @@ class ConvOps:
         params = {"weight": w} if b is None else {"weight": w, "bias": b}
         return torch.func.functional_call(layer, params, (x,))
 
-    @implements("conv.conv3d")
+    @implements("conv.conv3d", native=("torch.nn.functional.conv3d", "torch.nn.functional.pad"),
+                params={
+                        "bias": "drawn",
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "dilation": "drawn",
+                        "groups": "drawn",
+                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
+                        "value": "fixed: None, zeros"})
     def conv3d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return _conv(x, w, b, stride, padding, dilation, groups)
 
-    @implements("conv.conv_transpose2d")
+    @implements("conv.conv_transpose2d", native="torch.nn.functional.conv_transpose2d",
+                params={
+                        "bias": "drawn",
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "output_padding": "drawn",
+                        "groups": "drawn",
+                        "dilation": "drawn"})
     def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
                          groups: int = 1) -> Any:
@@ -91,7 +122,18 @@ class ConvOps:
                                   output_padding=as_tuple(output_padding, 2), groups=groups,
                                   dilation=as_tuple(dilation, 2))
 
-    @implements("conv.depthwise2d")
+    @implements("conv.depthwise2d", native=(
+                    "torch.nn.functional.conv2d",
+                    "torch.nn.functional.pad",
+                ),
+                params={
+                        "bias": "drawn",
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "dilation": "drawn",
+                        "groups": "fixed: C_in (depthwise)",
+                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
+                        "value": "fixed: None, zeros"})
     def depthwise_conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, dilation: Any = 1) -> Any:
         # Depthwise = groups = C_in; w (C*mult, 1, kH, kW) is torch's layout for it.

@@ -44,12 +44,28 @@ def _window_counts(x: Any, kernel: Sequence[int], stride: Sequence[int],
 
 
 class PoolingOps:
-    @implements("pool.max")
+    @implements("pool.max", native=(
+                    "torch.nn.functional.max_pool1d",
+                    "torch.nn.functional.max_pool2d",
+                    "torch.nn.functional.max_pool3d",
+                ),
+                params={
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "dilation": "drawn",
+                        "ceil_mode": "drawn",
+                        "return_indices": "fixed: False (pool.max/indices: True)"})
     def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
         return _kernel("max_pool", x)(x, kernel, stride, padding, dilation, ceil_mode)
 
-    @implements("pool.max/indices")
+    @implements("pool.max/indices", native="torch.nn.functional.max_pool2d",
+                params={
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "dilation": "drawn",
+                        "ceil_mode": "drawn",
+                        "return_indices": "fixed: True"})
     def max_pool_with_indices(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                               padding: Sequence[int], dilation: Sequence[int],
                               ceil_mode: bool) -> Any:
@@ -63,7 +79,17 @@ class PoolingOps:
         # No min pool in torch: -maxpool(-x) (padding still never chosen; ties: first min).
         return -_kernel("max_pool", x)(-x, kernel, stride, padding, dilation, ceil_mode)
 
-    @implements("pool.avg")
+    @implements("pool.avg", native=(
+                    "torch.nn.functional.avg_pool1d",
+                    "torch.nn.functional.avg_pool2d",
+                    "torch.nn.functional.avg_pool3d",
+                ),
+                params={
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "ceil_mode": "drawn",
+                        "count_include_pad": "drawn",
+                        "divisor_override": "drawn"})
     def avg_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
                  divisor_override: int | None = None) -> Any:
@@ -136,18 +162,37 @@ class PoolingOps:
         pick = torch.multinomial(probs, 1)
         return torch.gather(flat, 1, pick).reshape(win.shape[:-1])
 
-    @implements("pool.global_avg")
+    @implements("pool.global_avg", native=(
+                    "torch.nn.functional.adaptive_avg_pool1d",
+                    "torch.nn.functional.adaptive_avg_pool2d",
+                    "torch.nn.functional.adaptive_avg_pool3d",
+                ))
     def global_avg_pool(self, x: Any, *, keepdims: bool) -> Any:
         y = _kernel("adaptive_avg_pool", x)(x, 1)
         return y if keepdims else y.reshape(x.shape[:2])
 
-    @implements("pool.global_max")
+    @implements("pool.global_max", native=(
+                    "torch.nn.functional.adaptive_max_pool1d",
+                    "torch.nn.functional.adaptive_max_pool2d",
+                    "torch.nn.functional.adaptive_max_pool3d",
+                ),
+                params={
+                        "return_indices": "fixed: False"})
     def global_max_pool(self, x: Any, *, keepdims: bool) -> Any:
         # adaptive_max_pool routes the gradient to the first maximum (torch.amax splits it).
         y = _kernel("adaptive_max_pool", x)(x, 1)
         return y if keepdims else y.reshape(x.shape[:2])
 
-    @implements("pool.max_unpool")
+    @implements("pool.max_unpool", native=(
+                    "torch.nn.functional.max_unpool1d",
+                    "torch.nn.functional.max_unpool2d",
+                    "torch.nn.functional.max_unpool3d",
+                ),
+                params={
+                        "stride": "fixed: 1, with kernel and padding chosen so the default size is "
+                                  "output_size",
+                        "padding": "fixed: see stride",
+                        "output_size": "drawn"})
     def max_unpool(self, values: Any, indices: Any, *, output_size: Sequence[int]) -> Any:
         # F.max_unpool only uses kernel/stride/padding to check output_size against its
         # default size (o - 1) * s + k - 2p; with s = 1 this (k, p) makes that default equal
