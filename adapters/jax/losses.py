@@ -76,13 +76,14 @@ def _ce(logits: Any, target: Any, *, reduction: str) -> Any:
     return _reduce(_per_sample_ce(logits, target, axis=1), reduction)
 
 
-def _ce_options(logits: Any, target: Any, weight: Any = None, *, reduction: str,
-                ignore_index: int | None = None, label_smoothing: float = 0.0) -> Any:
+def _ce_options(logits: Any, target: Any, weight: Any, label_smoothing: Any, *,
+                reduction: str, ignore_index: int | None = None) -> Any:
     """torch's cross_entropy options (docs/conventions/losses.md §CE options): loss_n =
     -sum_c w_c q_nc log_softmax(z_n)_c, q = (1 - s) t + s / C (optax.smooth_labels' form);
     an ignored sample contributes 0 and the mean divides by the kept targets' weights (index
     targets) or by N (probability targets). optax's losses have no class weights and no
-    ignore_index (its ``where`` masks classes, not samples)."""
+    ignore_index (its ``where`` masks classes, not samples). label_smoothing is traced (a
+    positional argument of the jit): one compile for every drawn value."""
     n, c = logits.shape
     logp = jax.nn.log_softmax(logits, axis=1)
     w = jnp.ones((c,), logits.dtype) if weight is None else weight
@@ -135,8 +136,8 @@ class LossOps:
     def cross_entropy_options(self, logits: Any, target: Any, weight: Any = None, *,
                               reduction: str, ignore_index: int | None = None,
                               label_smoothing: float = 0.0) -> Any:
-        return _jit(_ce_options)(logits, target, weight, reduction=reduction,
-                                 ignore_index=ignore_index, label_smoothing=label_smoothing)
+        return _jit(_ce_options)(logits, target, weight, label_smoothing, reduction=reduction,
+                                 ignore_index=ignore_index)
 
     @implements("loss.sequence_cross_entropy", composed=True)
     def sequence_cross_entropy(self, logits: Any, target: Any, *, reduction: str) -> Any:

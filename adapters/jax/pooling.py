@@ -106,11 +106,12 @@ def _avg_same(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...],
     return total / jnp.asarray(div, dtype=x.dtype)
 
 
-def _l2(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
-        mean: bool, count_include_pad: bool, norm_type: float = 2.0) -> Any:
-    # No Lp pooling in JAX: (window sum of |x|^p [/ n])^(1/p); norm_type is static (jit).
+def _l2(x: Any, norm_type: Any = 2.0, *, kernel: tuple[int, ...], stride: tuple[int, ...],
+        padding: tuple[int, ...], mean: bool, count_include_pad: bool) -> Any:
+    # No Lp pooling in JAX: (window sum of |x|^p [/ n])^(1/p). norm_type is traced when the
+    # caller passes it (pool.l2/lp); the default 2 (pool.l2) squares and takes sqrt.
     ones = (1,) * len(kernel)
-    square = norm_type == 2.0
+    square = isinstance(norm_type, float) and norm_type == 2.0
     powers = x * x if square else jnp.abs(x) ** norm_type
     total = _reduce(powers, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones, False))
     if mean:
@@ -203,8 +204,11 @@ class PoolingOps:
 
     @implements("pool.l2", composed=True)
     def l2_pool(self, x: Any, **geometry: Any) -> Any:
-        static = ("kernel", "stride", "padding", "mean", "count_include_pad", "norm_type")
-        return _jit(_l2, static)(x, **_geometry(**geometry))
+        static = ("kernel", "stride", "padding", "mean", "count_include_pad")
+        if "norm_type" not in geometry:
+            return _jit(_l2, static)(x, **_geometry(**geometry))
+        norm_type = geometry.pop("norm_type")
+        return _jit(_l2, static)(x, jnp.asarray(norm_type, x.dtype), **_geometry(**geometry))
 
     @implements("pool.stochastic/eval", composed=True)
     def stochastic_pool_eval(self, x: Any, **geometry: Any) -> Any:
