@@ -86,3 +86,17 @@ def test_k_smallest(fn):
 def test_k_smallest_of_unsigned_integers_does_not_wrap():
     x = np.array([3, 0, 250, 7], dtype=np.uint8)
     np.testing.assert_array_equal(P.kmax_pool(x, k=2, largest=False), [3, 0])
+
+
+@pytest.mark.parametrize("fn", [P.avg_pool, PP.avg_pool])
+def test_wide_padding(fn):
+    # n = 5, k = 3, s = 2, p = 2 > k // 2: windows [p, p, 1], [1, 2, 3], [3, 4, 5], [5, p, p].
+    x = np.arange(1.0, 6.0)[None, None]
+    close(precise(fn, x, kernel=3, stride=2, padding=2, wide_padding=True),
+          [[[1 / 3, 2.0, 4.0, 5 / 3]]])
+    close(precise(fn, x, kernel=3, stride=2, padding=2, wide_padding=True,
+                  count_include_pad=False), [[[1.0, 2.0, 4.0, 5.0]]])
+    close(precise(PP.max_pool, x, kernel=3, stride=2, padding=2, wide_padding=True),
+          [[[1.0, 3.0, 5.0, 5.0]]])
+    with pytest.raises(ValueError, match="exceeds half the kernel"):
+        P.avg_pool(x, kernel=3, stride=2, padding=2)

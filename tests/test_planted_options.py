@@ -6,7 +6,7 @@ stock torch adapter must pass the same specs.
 
 One adapter class carries every override: each bug lives in a different spec, and the specs
 are checked independently, so one run judges them all (a subprocess per bug would import
-torch nine times on two shared cores)."""
+torch ten times on two shared cores)."""
 
 import textwrap
 
@@ -81,6 +81,14 @@ ADAPTERS = textwrap.dedent('''
             xp = F.pad(x, [q for lo_hi in reversed(pads) for q in lo_hi])
             return getattr(F, f"avg_pool{x.ndim - 2}d")(xp, kernel, stride, 0)
 
+        @implements("pool.avg/wide_padding")
+        def wide_padding_clamped(self, x, *, kernel, stride, padding, ceil_mode,
+                                 count_include_pad, wide_padding):
+            # Dodging torch's error by clamping the padding to kernel // 2.
+            pad = tuple(min(p, k // 2) for p, k in zip(padding, kernel))
+            return getattr(F, f"avg_pool{x.ndim - 2}d")(x, kernel, stride, pad, ceil_mode,
+                                                        count_include_pad)
+
         @implements("pool.kmax")
         def kmax_always_largest(self, x, *, k, axis, largest=True):
             return super().kmax_pool(x, k=k, axis=axis)
@@ -106,6 +114,7 @@ PLANTED = {
     "pool.l2/lp": "norm_type fixed at 2",
     "pool.avg/divisor": "divisor_override ignored",
     "pool.avg/same": "SAME's extra element first",
+    "pool.avg/wide_padding": "padding clamped to kernel // 2",
     "pool.kmax": "largest=False ignored",
     "conv.conv2d/padding_mode": "reflect done as replicate",
     "nn.dense/gemm": "alpha applied to the bias",
@@ -132,7 +141,9 @@ def test_every_planted_option_bug_is_caught(user_pkg, tmp_path):
     for spec, fail in failed.items():
         assert f"{spec} forward on torch" in proc.stdout, spec
         # Another function, not rounding: the error is far outside the bound.
-        assert fail["ratio"] > 1e3 and fail["max_abs_err"] > 1e-6, (spec, fail["ratio"])
+        # (A wrong output shape is caught before any ratio: the clamped padding.)
+        assert fail["ratio"] is None or (fail["ratio"] > 1e3 and fail["max_abs_err"] > 1e-6), (
+            spec, fail["ratio"])
         # A matching divergence (the CE log-sum-exp one) still fails: beyond its size.
         assert fail["divergence"] is None or "max_abs_eps" in fail["divergence"], spec
 

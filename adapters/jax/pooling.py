@@ -202,6 +202,21 @@ class PoolingOps:
         return _jit(_avg_same, ("kernel", "stride", "count_include_pad"))(
             x, **_geometry(kernel=kernel, stride=stride, count_include_pad=count_include_pad))
 
+    @implements("pool.max/wide_padding")
+    def max_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool,
+                      wide_padding: bool) -> Any:
+        # reduce_window takes any explicit padding: the regular mapping.
+        return self.max_pool(x, kernel=kernel, stride=stride, padding=padding,
+                             dilation=dilation, ceil_mode=ceil_mode)
+
+    @implements("pool.avg/wide_padding", composed=True)
+    def avg_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
+                      wide_padding: bool) -> Any:
+        return self.avg_pool(x, kernel=kernel, stride=stride, padding=padding,
+                             ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+
     @implements("pool.l2", composed=True)
     def l2_pool(self, x: Any, **geometry: Any) -> Any:
         static = ("kernel", "stride", "padding", "mean", "count_include_pad")

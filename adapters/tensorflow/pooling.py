@@ -173,6 +173,21 @@ class PoolingOps:
         return _first(tf.nn.avg_pool(xp, list(kernel), list(stride), "VALID",
                                      data_format=FORMATS[len(kernel)]))
 
+    @implements("pool.max/wide_padding")
+    def max_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool,
+                      wide_padding: bool) -> Any:
+        # tf.pad takes any padding: the regular mapping.
+        return self.max_pool(x, kernel=kernel, stride=stride, padding=padding,
+                             dilation=dilation, ceil_mode=ceil_mode)
+
+    @implements("pool.avg/wide_padding")
+    def avg_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
+                      wide_padding: bool) -> Any:
+        return self.avg_pool(x, kernel=kernel, stride=stride, padding=padding,
+                             ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+
     @implements("pool.l2", composed=True)
     def l2_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                 padding: Sequence[int], mean: bool, count_include_pad: bool,

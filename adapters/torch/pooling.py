@@ -121,6 +121,22 @@ class PoolingOps:
         scale = math.prod(kernel) / pool_same_divisor(x.shape[2:], kernel, stride)
         return mean * torch.tensor(scale, dtype=x.dtype, device=x.device)
 
+    @implements("pool.max/wide_padding")
+    def max_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool,
+                      wide_padding: bool) -> Any:
+        # Passed through: torch's kernels reject padding above kernel // 2 (a raises
+        # divergence records it).
+        return self.max_pool(x, kernel=kernel, stride=stride, padding=padding,
+                             dilation=dilation, ceil_mode=ceil_mode)
+
+    @implements("pool.avg/wide_padding")
+    def avg_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
+                      wide_padding: bool) -> Any:
+        return self.avg_pool(x, kernel=kernel, stride=stride, padding=padding,
+                             ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+
     @implements("pool.l2", native="torch.nn.functional.lp_pool2d",
                 params={"norm_type": "drawn", "stride": "drawn",
                         "ceil_mode": "not covered: False; the oracle has no ceil_mode for L2 "

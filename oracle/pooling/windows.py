@@ -131,10 +131,11 @@ def same_pads(sizes: Sequence[int], kernel: Sequence[int], stride: Sequence[int]
 
 def pool_geometry(
     x: Any, kernel: IntOrTuple, stride: IntOrTuple | None, padding: IntOrTuple | str,
-    dilation: IntOrTuple = 1,
+    dilation: IntOrTuple = 1, wide_padding: bool = False,
 ) -> tuple[tuple[int, ...], tuple[int, ...], list[tuple[int, int]]]:
-    """(kernel, stride, pads) as tuples; stride defaults to the kernel; checks p <= k // 2.
-    ``padding="same"``: TF's SAME padding (``same_pads``), possibly asymmetric."""
+    """(kernel, stride, pads) as tuples; stride defaults to the kernel; checks p <= k // 2
+    unless ``wide_padding``. ``padding="same"``: TF's SAME padding (``same_pads``), possibly
+    asymmetric."""
     r = spatial_rank(x)
     k = _canon.pair(kernel, r)
     s = k if stride is None else _canon.pair(stride, r)
@@ -147,7 +148,7 @@ def pool_geometry(
     p = _canon.pair(padding, r)
     if min(k) < 1 or min(s) < 1 or min(p) < 0:
         raise ValueError(f"need kernel >= 1, stride >= 1, padding >= 0: {k}, {s}, {p}")
-    if any(pi > ki // 2 for pi, ki in zip(p, k, strict=True)):
+    if not wide_padding and any(pi > ki // 2 for pi, ki in zip(p, k, strict=True)):
         raise ValueError(f"pooling padding {p} exceeds half the kernel {k}")
     return k, s, [(pi, pi) for pi in p]
 
@@ -160,12 +161,14 @@ def pool_windows(
     padding: IntOrTuple,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
+    wide_padding: bool = False,
 ) -> Windows:
     """``sliding_windows`` under the pooling conventions; every window must hold a real
-    element (else max/min/mean are undefined)."""
+    element (else max/min/mean are undefined). ``wide_padding``: padding above k // 2 is
+    allowed (JAX's reduce_window and an explicit tf.pad take any; torch raises)."""
     if isinstance(padding, str) and ceil_mode:
         raise ValueError("padding='same' fixes the window count: no ceil_mode")
-    k, s, pads = pool_geometry(x, kernel, stride, padding, dilation)
+    k, s, pads = pool_geometry(x, kernel, stride, padding, dilation, wide_padding)
     d = _canon.pair(dilation, len(k))
     if min(d) < 1:
         raise ValueError(f"dilation must be >= 1, got {d}")
@@ -207,13 +210,14 @@ def max_pool_with_indices(
     padding: IntOrTuple | str = 0,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
+    wide_padding: bool = False,
 ) -> MaxPoolResult:
     """``max_pool`` plus torch's indices: for each (n, c), the int64 row-major flat index of
     the chosen element in the unpadded input plane (x in 1-D, y*W + x in 2-D,
     (z*H + y)*W + x in 3-D). Ties: the first (lowest flat index) maximum."""
     x = _canon.asarray(x)
     win = pool_windows(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
-                       ceil_mode=ceil_mode)
+                       ceil_mode=ceil_mode, wide_padding=wide_padding)
     slot = first_extremum(win, largest=True)
     flat = np.broadcast_to(win.flat_index, win.values.shape)
     return MaxPoolResult(_take_slot(win.values, slot), _take_slot(flat, slot).astype(np.int64))
@@ -227,6 +231,7 @@ def max_pool(
     padding: IntOrTuple | str = 0,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
+    wide_padding: bool = False,
 ) -> Any:
     """Max over each window: y = max(P) (notes 003), x (N, C, *spatial) -> (N, C, *out).
 
@@ -234,9 +239,12 @@ def max_pool(
     defaults to the kernel. Subgradient: the whole gradient goes to the first (lowest flat
     index) maximal element of the window (torch's and TF's tie rule; the JVP on duals uses
     the same element). Adapters should avoid ties: frameworks agree only on the forward.
+    ``wide_padding=True`` allows padding above kernel // 2 (torch raises; JAX and an explicit
+    tf.pad take it); every window must still hold a real element.
     """
     return max_pool_with_indices(x, kernel=kernel, stride=stride, padding=padding,
-                                 dilation=dilation, ceil_mode=ceil_mode).values
+                                 dilation=dilation, ceil_mode=ceil_mode,
+                                 wide_padding=wide_padding).values
 
 
 def min_pool(
@@ -279,6 +287,7 @@ def avg_pool(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
+    wide_padding: bool = False,
 ) -> Any:
     """Mean over each window: y = sum(P) / divisor (notes 003: mean(P)).
 
@@ -293,12 +302,14 @@ def avg_pool(
     ``padding="same"``: TF's SAME padding (``same_pads``: the extra element of an odd total
     at the end); TF's avg_pool 'SAME' divides by the real elements (count_include_pad=False);
     True counts the padding (ONNX's count_include_pad=1).
+    ``wide_padding=True``: padding above kernel // 2 allowed (see ``max_pool``).
     No dilation (torch's avg_pool has none).
     """
     if divisor_override is not None and divisor_override == 0:
         raise ValueError("divisor_override must be nonzero")
     x = _canon.asarray(x)
-    win = pool_windows(x, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    win = pool_windows(x, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                       wide_padding=wide_padding)
     return (_masked_window_sum(win.values, win.valid)
             / _divisor(win, count_include_pad, divisor_override))
 

@@ -44,9 +44,10 @@ def _divisors(win: Any, count_include_pad: bool) -> np.ndarray:
 
 
 def max_pool(x: Any, *, kernel: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-             ceil_mode: bool = False) -> np.ndarray:
+             ceil_mode: bool = False, wide_padding: bool = False) -> np.ndarray:
     slots, valid, _ = _windows(x, kernel=kernel, stride=stride, padding=padding,
-                               dilation=dilation, ceil_mode=ceil_mode)
+                               dilation=dilation, ceil_mode=ceil_mode,
+                               wide_padding=wide_padding)
     return _reduce(slots, valid, max)
 
 
@@ -59,10 +60,10 @@ def min_pool(x: Any, *, kernel: Any, stride: Any = None, padding: Any = 0, dilat
 
 def avg_pool(x: Any, *, kernel: Any, stride: Any = None, padding: Any = 0,
              ceil_mode: bool = False, count_include_pad: bool = True,
-             divisor_override: int | None = None) -> np.ndarray:
+             divisor_override: int | None = None, wide_padding: bool = False) -> np.ndarray:
     """Exact window sum over the divisor: torch's count, or ``divisor_override`` when given."""
     slots, valid, win = _windows(x, kernel=kernel, stride=stride, padding=padding,
-                                 ceil_mode=ceil_mode)
+                                 ceil_mode=ceil_mode, wide_padding=wide_padding)
     sums = _reduce(slots, valid, fsum)
     if divisor_override is not None:
         return sums / mpmath.mpf(divisor_override)

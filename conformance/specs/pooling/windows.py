@@ -176,6 +176,16 @@ SAME_MENU: list[Scenario] = [
     ((1, 2, 6, 5), {**_G, "kernel": (3, 2), "stride": (1, 2), "dilation": (1, 1)}),
     ((2, 1, 5, 5), {**_G, "kernel": (2, 3), "stride": (2, 2), "dilation": (1, 1)}),
 ]
+# Padding above kernel // 2 (wide_padding=True): torch raises, JAX's reduce_window and an
+# explicit tf.pad take it. Every window still holds a real element.
+_W = {"ceil_mode": False, "wide_padding": True}
+WIDE_MENU: list[Scenario] = [
+    ((2, 2, 5), {**_W, "kernel": (3,), "stride": (2,), "padding": (2,), "dilation": (1,)}),
+    ((2, 1, 7), {**_W, "kernel": (4,), "stride": (3,), "padding": (3,), "dilation": (1,)}),
+    ((1, 2, 6, 5), {**_W, "kernel": (2, 3), "stride": (2, 2), "padding": (1, 2),
+                    "dilation": (1, 1)}),
+]
+WIDE = ("wide_padding",)
 # torch's avg_pool divisor_override: any nonzero int (1 to past the largest window).
 DIVISOR = {"divisor_override": st.integers(1, 12)}
 # Lp pooling's powers (torch's LPPool norm_type), dyadic; 2 is pool.l2's own.
@@ -237,6 +247,12 @@ register(
     OpSpec("pool.avg/same", P.avg_pool,
            scenario_inputs(SAME_MENU, free_values(-4.0, 4.0), AVG_KEYS, CIP), grad_wrt=(0,),
            notes="TF's SAME padding; count_include_pad=False is TF's divisor"),
+    OpSpec("pool.max/wide_padding", P.max_pool,
+           scenario_inputs(WIDE_MENU, unique_values, MAX_KEYS + WIDE), grad_wrt=(0,),
+           notes="padding above kernel // 2 (torch raises)"),
+    OpSpec("pool.avg/wide_padding", P.avg_pool,
+           scenario_inputs(WIDE_MENU, free_values(-4.0, 4.0), AVG_KEYS + WIDE, CIP),
+           grad_wrt=(0,), notes="padding above kernel // 2 (torch raises)"),
     OpSpec("pool.l2", P.l2_pool,
            scenario_inputs(L2_MENU, nonzero_values, L2_KEYS, {"mean": st.booleans(), **CIP}),
            grad_wrt=(0,), bench=bench(2, L2_KEYS, mean=True, count_include_pad=True)),
