@@ -202,7 +202,10 @@ class PoolingOps:
         return _jit(_avg_same, ("kernel", "stride", "count_include_pad"))(
             x, **_geometry(kernel=kernel, stride=stride, count_include_pad=count_include_pad))
 
-    @implements("pool.max/wide_padding")
+    @implements("pool.max/wide_padding",
+                native="jax.lax.reduce_window",
+                params={"window_strides": "drawn", "padding": "drawn",
+                        "base_dilation": "fixed: None", "window_dilation": "drawn"})
     def max_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool,
                       wide_padding: bool) -> Any:

@@ -173,7 +173,11 @@ class PoolingOps:
         return _first(tf.nn.avg_pool(xp, list(kernel), list(stride), "VALID",
                                      data_format=FORMATS[len(kernel)]))
 
-    @implements("pool.max/wide_padding")
+    @implements("pool.max/wide_padding",
+                native=("tensorflow.nn.max_pool", "tensorflow.pad"),
+                params={"data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None", "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: -inf (never chosen)"})
     def max_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool,
                       wide_padding: bool) -> Any:
@@ -181,7 +185,11 @@ class PoolingOps:
         return self.max_pool(x, kernel=kernel, stride=stride, padding=padding,
                              dilation=dilation, ceil_mode=ceil_mode)
 
-    @implements("pool.avg/wide_padding")
+    @implements("pool.avg/wide_padding",
+                native=("tensorflow.nn.avg_pool", "tensorflow.pad"),
+                params={"data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None", "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: 0 (zeros in the sums)"})
     def avg_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
                       wide_padding: bool) -> Any:

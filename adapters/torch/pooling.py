@@ -121,7 +121,10 @@ class PoolingOps:
         scale = math.prod(kernel) / pool_same_divisor(x.shape[2:], kernel, stride)
         return mean * torch.tensor(scale, dtype=x.dtype, device=x.device)
 
-    @implements("pool.max/wide_padding")
+    @implements("pool.max/wide_padding",
+                native=("torch.nn.functional.max_pool1d", "torch.nn.functional.max_pool2d"),
+                params={"stride": "drawn", "padding": "drawn", "dilation": "drawn",
+                        "ceil_mode": "drawn", "return_indices": "fixed: False"})
     def max_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool,
                       wide_padding: bool) -> Any:
@@ -130,7 +133,11 @@ class PoolingOps:
         return self.max_pool(x, kernel=kernel, stride=stride, padding=padding,
                              dilation=dilation, ceil_mode=ceil_mode)
 
-    @implements("pool.avg/wide_padding")
+    @implements("pool.avg/wide_padding",
+                native=("torch.nn.functional.avg_pool1d", "torch.nn.functional.avg_pool2d"),
+                params={"stride": "drawn", "padding": "drawn", "ceil_mode": "drawn",
+                        "count_include_pad": "drawn",
+                        "divisor_override": "fixed: None (pool.avg/divisor draws it)"})
     def avg_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
                       wide_padding: bool) -> Any:
