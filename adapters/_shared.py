@@ -68,6 +68,53 @@ def pool_divisor(spatial: Sequence[int], kernel: Sequence[int], stride: Sequence
     return div
 
 
+def conv_pads(padding: Any, sizes: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
+              dilation: Sequence[int]) -> list[tuple[int, int]]:
+    """(before, after) per axis of a convolution's padding: ints (symmetric), 'valid', or
+    'same' (total max((ceil(n/s) - 1) s + d (k - 1) + 1 - n, 0), floor(total / 2) before)."""
+    if padding == "valid":
+        return [(0, 0)] * len(sizes)
+    if padding == "same":
+        totals = [max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+                  for n, k, s, d in zip(sizes, kernel, stride, dilation, strict=True)]
+        return [(t // 2, t - t // 2) for t in totals]
+    return [(p, p) for p in as_tuple(padding, len(sizes))]
+
+
+def pad_source_index(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
+    """The input index each position -lo .. n + hi - 1 of an axis padded in torch's
+    ``padding_mode`` copies: 'reflect' (edge not repeated), 'replicate', 'circular'."""
+    pos = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        pos = np.abs(pos)
+        return np.where(pos > n - 1, 2 * (n - 1) - pos, pos)
+    if mode == "replicate":
+        return np.clip(pos, 0, n - 1)
+    if mode == "circular":
+        return pos % n
+    raise ValueError(f"no index map for padding_mode {mode!r}")
+
+
+def pool_same_pads(spatial: Sequence[int], kernel: Sequence[int],
+                   stride: Sequence[int]) -> list[tuple[int, int]]:
+    """TF's SAME padding per axis, (before, after): total max((ceil(n/s) - 1) s + k - n, 0),
+    floor(total / 2) before (docs/conventions/pooling.md §SAME)."""
+    totals = [max((-(-n // s) - 1) * s + k - n, 0)
+              for n, k, s in zip(spatial, kernel, stride, strict=True)]
+    return [(t // 2, t - t // 2) for t in totals]
+
+
+def pool_same_divisor(spatial: Sequence[int], kernel: Sequence[int],
+                      stride: Sequence[int]) -> np.ndarray:
+    """The real elements per SAME window (spatial output shape): TF's avg_pool divisor."""
+    div = np.ones(())
+    for n, k, s, (lo, _) in zip(spatial, kernel, stride, pool_same_pads(spatial, kernel, stride),
+                                strict=True):
+        pos = np.arange(-(-n // s))[:, None] * s - lo + np.arange(k)[None, :]
+        div = np.multiply.outer(div, ((pos >= 0) & (pos < n)).sum(axis=1))
+    return div
+
+
 # --- composed losses ---------------------------------------------------------------------------
 def composed_total_loss(data_loss: Any, flat: Any, layers: Iterable[tuple[Any, Any]], *,
                         penalty_fn: Callable[[Any], Any], group_fn: Callable[..., Any],

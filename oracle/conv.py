@@ -14,6 +14,12 @@ floor(total/2) before and the rest after: the split of TF, torch, JAX and Keras)
 Channel group g of ``groups`` maps input channels [g*C_in/G, (g+1)*C_in/G) to output
 channels [g*C_out/G, (g+1)*C_out/G).
 
+``padding_mode`` (torch's Conv layers; conv1d/2d/3d): what the padded positions hold.
+"zeros" (the default, above); "reflect": mirrored about the edge element, which is not
+repeated (x[-i] = x[i], needs padding < n); "replicate": the edge element repeated;
+"circular": the input wrapped around (x[-i] = x[n - i], needs padding <= n). Any padding
+spec (ints, 'same') gives the (before, after) amounts; the mode fills them.
+
 Windows are gathered by ``oracle.pooling.sliding_windows`` and contracted with one matmul
 per group, so the code runs on dual numbers (only the Dual NumPy subset is used).
 """
@@ -52,6 +58,34 @@ def _pads(padding: Padding, sizes: Sequence[int], k: Sequence[int], s: Sequence[
     return [(pi, pi) for pi in p]
 
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _source_index(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
+    """The input index each position -lo .. n + hi - 1 of the padded axis copies."""
+    pos = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        if max(lo, hi) >= n:
+            raise ValueError(f"reflect padding ({lo}, {hi}) must be below the size {n}")
+        pos = np.abs(pos)
+        return np.where(pos > n - 1, 2 * (n - 1) - pos, pos)
+    if mode == "replicate":
+        return np.clip(pos, 0, n - 1)
+    if mode == "circular":
+        if max(lo, hi) > n:
+            raise ValueError(f"circular padding ({lo}, {hi}) must not exceed the size {n}")
+        return pos % n
+    raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
+
+
+def _pad_by_mode(x: Any, pads: Sequence[tuple[int, int]], mode: str) -> Any:
+    """x padded along each spatial axis by integer indexing (runs on duals)."""
+    for a, (lo, hi) in enumerate(pads):
+        idx = _source_index(x.shape[2 + a], lo, hi, mode)
+        x = x[(slice(None),) * (2 + a) + (idx,)]
+    return x
+
+
 def _check_weights(x: Any, w: Any, groups: int, transposed: bool) -> None:
     if w.ndim != x.ndim:
         raise ValueError(f"weights {w.shape} do not match input {x.shape}")
@@ -75,15 +109,18 @@ def _add_bias(y: Any, b: Any) -> Any:
 
 
 def _conv(x: Any, w: Any, b: Any, stride: IntOrTuple, padding: Padding,
-          dilation: IntOrTuple, groups: int) -> Any:
+          dilation: IntOrTuple, groups: int, padding_mode: str = "zeros") -> Any:
     x, w = _canon.asarray(x), _canon.asarray(w)
     r = spatial_rank(x)
     _check_weights(x, w, groups, transposed=False)
     k, s, d = w.shape[2:], _canon.pair(stride, r), _canon.pair(dilation, r)
     if min(s) < 1 or min(d) < 1:
         raise ValueError(f"stride and dilation must be >= 1: {s}, {d}")
-    win = sliding_windows(x, kernel=k, stride=s, pads=_pads(padding, x.shape[2:], k, s, d),
-                          dilation=d)
+    pads = _pads(padding, x.shape[2:], k, s, d)
+    if padding_mode != "zeros":
+        x = _pad_by_mode(x, pads, padding_mode)
+        pads = [(0, 0)] * r
+    win = sliding_windows(x, kernel=k, stride=s, pads=pads, dilation=d)
     values = np.where(win.valid, win.values, np.zeros_like(win.values))
     n, c_in, c_out = x.shape[0], x.shape[1], w.shape[0]
     n_out, n_k = int(np.prod(win.out_shape)), values.shape[-1]
@@ -97,28 +134,28 @@ def _conv(x: Any, w: Any, b: Any, stride: IntOrTuple, padding: Padding,
 
 
 def conv1d(x: Any, w: Any, b: Any = None, *, stride: IntOrTuple = 1, padding: Padding = 0,
-           dilation: IntOrTuple = 1, groups: int = 1) -> Any:
+           dilation: IntOrTuple = 1, groups: int = 1, padding_mode: str = "zeros") -> Any:
     """1-D cross-correlation, x (N, C_in, L), w (C_out, C_in/groups, k) -> (N, C_out, L_out),
     L_out = floor((L + p_lo + p_hi - d(k-1) - 1) / s) + 1. Conventions: module docstring."""
     _require_rank(x, 1)
-    return _conv(x, w, b, stride, padding, dilation, groups)
+    return _conv(x, w, b, stride, padding, dilation, groups, padding_mode)
 
 
 def conv2d(x: Any, w: Any, b: Any = None, *, stride: IntOrTuple = 1, padding: Padding = 0,
-           dilation: IntOrTuple = 1, groups: int = 1) -> Any:
+           dilation: IntOrTuple = 1, groups: int = 1, padding_mode: str = "zeros") -> Any:
     """2-D cross-correlation, x NCHW, w OIHW (C_out, C_in/groups, kH, kW) -> NCHW, each
     output size floor((n + p_lo + p_hi - d(k-1) - 1) / s) + 1. A 1x1 kernel is a per-pixel
     channel mix (the notes' bottleneck layer). Conventions: module docstring."""
     _require_rank(x, 2)
-    return _conv(x, w, b, stride, padding, dilation, groups)
+    return _conv(x, w, b, stride, padding, dilation, groups, padding_mode)
 
 
 def conv3d(x: Any, w: Any, b: Any = None, *, stride: IntOrTuple = 1, padding: Padding = 0,
-           dilation: IntOrTuple = 1, groups: int = 1) -> Any:
+           dilation: IntOrTuple = 1, groups: int = 1, padding_mode: str = "zeros") -> Any:
     """3-D cross-correlation (C3D), x NCDHW, w (C_out, C_in/groups, kD, kH, kW) -> NCDHW.
     Conventions: module docstring."""
     _require_rank(x, 3)
-    return _conv(x, w, b, stride, padding, dilation, groups)
+    return _conv(x, w, b, stride, padding, dilation, groups, padding_mode)
 
 
 def _require_rank(x: Any, r: int) -> None:

@@ -18,8 +18,13 @@ _ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def dense(x: Any, w: Any, b: Any = None, *, activation: str = "identity") -> Any:
+def dense(x: Any, w: Any, b: Any = None, *, activation: str = "identity", alpha: float = 1.0,
+          beta: float = 1.0) -> Any:
     """a = g(x W^T + b) for a batch.
+
+    Gemm scales (ONNX Gemm, torch.addmm(b, x, W^T, beta=beta, alpha=alpha)):
+    a = g(alpha (x W^T) + beta b); alpha multiplies the finished product, beta the bias (unused
+    without one). The defaults 1, 1 are the layer, computed without the multiplications.
 
     Layout: x (N, in) (any leading batch axes (..., in) work the same), w (out, in) as torch's
     Linear (Keras/Flax kernels are (in, out): the adapter transposes), b (out,) or None.
@@ -33,11 +38,13 @@ def dense(x: Any, w: Any, b: Any = None, *, activation: str = "identity") -> Any
         raise ValueError(f"x {x.shape} and w {w.shape} do not match (w must be (out, in))")
     # asarray: ml_dtypes' bfloat16 matmul returns float32; keep the compute dtype.
     z = _canon.asarray(np.matmul(x, w.T))
+    if alpha != 1.0:
+        z = _canon.scalar(alpha) * z
     if b is not None:
         b = _canon.asarray(b)
         if b.shape != (w.shape[0],):
             raise ValueError(f"b must be ({w.shape[0]},), got {b.shape}")
-        z = z + b
+        z = z + (b if beta == 1.0 else _canon.scalar(beta) * b)
     return _ACTIVATIONS[activation](z)
 
 

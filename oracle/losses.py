@@ -118,34 +118,78 @@ def _is_integer(a: Any) -> bool:
     return _canon.primal(a).dtype.kind in "iu"
 
 
-def cross_entropy(logits: Any, target: Any, *, reduction: str = "mean") -> Any:
-    """Softmax cross-entropy of logits (N, C), class axis 1:
+def _class_weights(weight: Any, c: int, like: Any) -> Any:
+    if weight is None:
+        return np.ones_like(like[0])
+    w = _canon.asarray(weight)
+    if w.shape != (c,):
+        raise ValueError(f"weight must be ({c},), one per class, got {w.shape}")
+    return w
 
-        loss_n = -sum_c t_nc * log_softmax(z_n)_c
 
-    ``target`` is either integer class indices (N,) in [0, C) (t is the one-hot of them) or
-    floating class probabilities (N, C) (one-hot and label-smoothed targets are special
-    cases; rows are used as given, not renormalised). Reduction over the N samples: "mean"
-    (1/N, also for probability targets, as torch does), "sum" or "none" (shape (N,)).
-    No ignore_index, no class weights, no label smoothing parameter: pass smoothed targets.
+def cross_entropy(
+    logits: Any,
+    target: Any,
+    weight: Any | None = None,
+    *,
+    reduction: str = "mean",
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+) -> Any:
+    """Softmax cross-entropy of logits (N, C), class axis 1, in torch's form
+    (docs/conventions/losses.md §CE options):
+
+        q_n = (1 - s) t_n + s / C          (s = ``label_smoothing`` in [0, 1])
+        loss_n = -sum_c w_c q_nc log_softmax(z_n)_c
+
+    ``target`` is either integer class indices (N,) in [0, C) (t_n is the one-hot of them) or
+    floating class probabilities (N, C) (rows used as given, not renormalised). ``weight``
+    (C,) holds per-class weights w (None: all 1). For index targets the loss is written as
+    torch does, (1 - s) w_y (-log p_y) + (s / C) sum_c w_c (-log p_c): the same value.
+
+    ``ignore_index`` (index targets only; None: no class ignored, torch's default -100 is
+    never a class): a sample whose target equals it has loss 0 and is left out of the mean's
+    denominator; it may lie outside [0, C).
+
+    Reduction over the N samples: "sum", "none" (shape (N,)) or "mean", whose denominator is
+    torch's: for index targets sum_{n not ignored} w_{y_n} (the sum of the weights of the
+    targets, NOT N; without weights the count of samples not ignored; 0 / 0 = nan when every
+    sample is ignored); for probability targets N, whatever the weights.
     """
     z = _canon.asarray(logits)
     if z.ndim != 2:
         raise ValueError(f"logits must be (N, C), got shape {z.shape}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must lie in [0, 1], got {label_smoothing}")
     n, c = z.shape
     logp = log_softmax(z, axis=1)
+    w = _class_weights(weight, c, z)
+    s = _canon.scalar(label_smoothing)
     if _is_integer(target):
         idx = _canon.primal(target)
         if idx.shape != (n,):
             raise ValueError(f"integer target must be ({n},), got {idx.shape}")
-        if idx.size and (idx.min() < 0 or idx.max() >= c):
+        valid = np.ones(n, bool) if ignore_index is None else idx != ignore_index
+        if np.any(valid & ((idx < 0) | (idx >= c))):
             raise ValueError(f"class indices must lie in [0, {c})")
-        loss = -np.take_along_axis(logp, idx.reshape(n, 1), axis=1).reshape(n)
-    else:
-        t = _canon.asarray(target)
-        if t.shape != (n, c):
-            raise ValueError(f"probability target must be ({n}, {c}), got {t.shape}")
-        loss = -np.sum(t * logp, axis=1)
+        safe = np.where(valid, idx, 0)
+        w_y = w[safe]
+        loss = -(w_y * np.take_along_axis(logp, safe.reshape(n, 1), axis=1).reshape(n))
+        if label_smoothing:
+            smooth = -np.sum(w * logp, axis=1)
+            loss = (1 - s) * loss + (s / _canon.scalar(c)) * smooth
+        loss = np.where(valid, loss, np.zeros_like(loss))
+        if reduction != "mean":
+            return _reduce(loss, reduction)
+        return np.sum(loss) / np.sum(np.where(valid, w_y, np.zeros_like(w_y)))
+    if ignore_index is not None:
+        raise ValueError("ignore_index applies to class-index targets only")
+    t = _canon.asarray(target)
+    if t.shape != (n, c):
+        raise ValueError(f"probability target must be ({n}, {c}), got {t.shape}")
+    if label_smoothing:
+        t = (1 - s) * t + s / _canon.scalar(c)
+    loss = -np.sum(w * t * logp, axis=1) if weight is not None else -np.sum(t * logp, axis=1)
     return _reduce(loss, reduction)
 
 

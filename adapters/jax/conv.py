@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters._shared import EDGE_KERNEL, as_tuple, as_tuples
+from adapters._shared import EDGE_KERNEL, as_tuple, as_tuples, conv_pads
 from adapters.base import implements
 from adapters.jax._lazy import jnp, lax
 
@@ -45,23 +45,83 @@ def conv(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any, group
     return add_bias(y, b)
 
 
+# torch's padding_mode -> jnp.pad's mode ("zeros" keeps the convolution's own padding).
+JNP_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
 class ConvOps:
-    @implements("conv.conv1d")
+    @implements("conv.conv1d", native="jax.lax.conv_general_dilated",
+                params={
+                        "lhs_dilation": "fixed: None (no input dilation)",
+                        "rhs_dilation": "drawn",
+                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
+                        "feature_group_count": "drawn",
+                        "batch_group_count": "fixed: 1",
+                        "precision": "fixed: None, the backend default",
+                        "out_sharding": "fixed: None, one device",
+                        "preferred_element_type": "fixed: None, the input dtype"})
     def conv1d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation, groups)
 
-    @implements("conv.conv2d")
+    @implements("conv.conv2d", native="jax.lax.conv_general_dilated",
+                params={
+                        "lhs_dilation": "fixed: None (no input dilation)",
+                        "rhs_dilation": "drawn",
+                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
+                        "feature_group_count": "drawn",
+                        "batch_group_count": "fixed: 1",
+                        "precision": "fixed: None, the backend default",
+                        "out_sharding": "fixed: None, one device",
+                        "preferred_element_type": "fixed: None, the input dtype"})
     def conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation, groups)
 
-    @implements("conv.conv3d")
+    @implements("conv.conv1d/padding_mode", composed=True, native="jax.numpy.pad",
+                params={"mode": "drawn", "constant_values": "fixed: unused (no constant mode)",
+                        "end_values": "fixed: unused (no linear_ramp mode)",
+                        "reflect_type": "fixed: even, torch's reflect"})
+    @implements("conv.conv2d/padding_mode", composed=True, native="jax.numpy.pad",
+                params={"mode": "drawn", "constant_values": "fixed: unused (no constant mode)",
+                        "end_values": "fixed: unused (no linear_ramp mode)",
+                        "reflect_type": "fixed: even, torch's reflect"})
+    def conv_padding_mode(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
+                          padding: Any = 0, dilation: Any = 1, groups: int = 1,
+                          padding_mode: str = "zeros") -> Any:
+        # lax convolutions pad with zeros only: jnp.pad in the mode, then 'VALID'.
+        if padding_mode == "zeros":
+            return conv(x, w, b, stride, padding, dilation, groups)
+        r = x.ndim - 2
+        pads = conv_pads(padding, x.shape[2:], w.shape[2:], as_tuple(stride, r),
+                         as_tuple(dilation, r))
+        xp = jnp.pad(x, [(0, 0), (0, 0), *pads], mode=JNP_MODES[padding_mode])
+        return conv(xp, w, b, stride, "valid", dilation, groups)
+
+    @implements("conv.conv3d", native="jax.lax.conv_general_dilated",
+                params={
+                        "lhs_dilation": "fixed: None (no input dilation)",
+                        "rhs_dilation": "drawn",
+                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
+                        "feature_group_count": "drawn",
+                        "batch_group_count": "fixed: 1",
+                        "precision": "fixed: None, the backend default",
+                        "out_sharding": "fixed: None, one device",
+                        "preferred_element_type": "fixed: None, the input dtype"})
     def conv3d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation, groups)
 
-    @implements("conv.conv_transpose2d")
+    @implements("conv.conv_transpose2d", native="jax.lax.conv_general_dilated",
+                params={
+                        "lhs_dilation": "drawn",
+                        "rhs_dilation": "drawn",
+                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
+                        "feature_group_count": "drawn",
+                        "batch_group_count": "fixed: 1",
+                        "precision": "fixed: None, the backend default",
+                        "out_sharding": "fixed: None, one device",
+                        "preferred_element_type": "fixed: None, the input dtype"})
     def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
                          groups: int = 1) -> Any:
@@ -78,7 +138,16 @@ class ConvOps:
                                      feature_group_count=groups, dimension_numbers=LAYOUTS[2])
         return add_bias(y, b)
 
-    @implements("conv.depthwise2d")
+    @implements("conv.depthwise2d", native="jax.lax.conv_general_dilated",
+                params={
+                        "lhs_dilation": "fixed: None (no input dilation)",
+                        "rhs_dilation": "drawn",
+                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
+                        "feature_group_count": "drawn",
+                        "batch_group_count": "fixed: 1",
+                        "precision": "fixed: None, the backend default",
+                        "out_sharding": "fixed: None, one device",
+                        "preferred_element_type": "fixed: None, the input dtype"})
     def depthwise_conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, dilation: Any = 1) -> Any:
         # Depthwise: feature_group_count = C_in, w (C*mult, 1, kH, kW) as OIHW.

@@ -33,7 +33,19 @@ def _dense(x: Any, w: Any, b: Any, *, activation: str) -> Any:
     return _ACTIVATIONS[activation](z)
 
 
+def _gemm(x: Any, w: Any, b: Any, alpha: Any, beta: Any, *, activation: str) -> Any:
+    # alpha and beta traced (not static): one compile for every drawn value.
+    return _ACTIVATIONS[activation](alpha * jnp.matmul(x, w.T) + beta * b)
+
+
 class DenseOps:
     @implements("nn.dense", composed=True)
     def dense(self, x: Any, w: Any, b: Any = None, *, activation: str) -> Any:
         return _jit(_dense)(x, w, b, activation=activation)
+
+    @implements("nn.dense/gemm", composed=True)
+    def dense_gemm(self, x: Any, w: Any, b: Any, *, activation: str, alpha: float,
+                   beta: float) -> Any:
+        # No Gemm scales in JAX: alpha (x W^T) + beta b, as jax.scipy / BLAS would.
+        return _jit(_gemm)(x, w, b, jnp.asarray(alpha, x.dtype), jnp.asarray(beta, x.dtype),
+                           activation=activation)

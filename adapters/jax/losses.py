@@ -76,6 +76,32 @@ def _ce(logits: Any, target: Any, *, reduction: str) -> Any:
     return _reduce(_per_sample_ce(logits, target, axis=1), reduction)
 
 
+def _ce_options(logits: Any, target: Any, weight: Any, label_smoothing: Any, *,
+                reduction: str, ignore_index: int | None = None) -> Any:
+    """torch's cross_entropy options (docs/conventions/losses.md §CE options): loss_n =
+    -sum_c w_c q_nc log_softmax(z_n)_c, q = (1 - s) t + s / C (optax.smooth_labels' form);
+    an ignored sample contributes 0 and the mean divides by the kept targets' weights (index
+    targets) or by N (probability targets). optax's losses have no class weights and no
+    ignore_index (its ``where`` masks classes, not samples). label_smoothing is traced (a
+    positional argument of the jit): one compile for every drawn value."""
+    n, c = logits.shape
+    logp = jax.nn.log_softmax(logits, axis=1)
+    w = jnp.ones((c,), logits.dtype) if weight is None else weight
+    if jnp.issubdtype(target.dtype, jnp.integer):
+        valid = (jnp.ones((n,), bool) if ignore_index is None
+                 else target != ignore_index)
+        safe = jnp.where(valid, target, 0)
+        t = jax.nn.one_hot(safe, c, dtype=logits.dtype)
+        kept = jnp.where(valid, w[safe], 0)
+    else:
+        valid, t, kept = jnp.ones((n,), bool), target, jnp.ones((n,), logits.dtype)
+    q = (1 - label_smoothing) * t + label_smoothing / c
+    loss = jnp.where(valid, -jnp.sum(w * q * logp, axis=1), 0)
+    if reduction == "mean":
+        return jnp.sum(loss) / jnp.sum(kept)
+    return _reduce(loss, reduction)
+
+
 def _sequence_ce(logits: Any, target: Any, *, reduction: str) -> Any:
     per_sample = _per_sample_ce(logits, target, axis=2)  # (T, N)
     per_step = jnp.mean(per_sample, axis=1) if reduction == "mean" else jnp.sum(
@@ -102,6 +128,16 @@ class LossOps:
     @implements("loss.cross_entropy", composed=True)
     def cross_entropy(self, logits: Any, target: Any, *, reduction: str) -> Any:
         return _jit(_ce)(logits, target, reduction=reduction)
+
+    @implements("loss.cross_entropy/index_options", composed=True)
+    @implements("loss.cross_entropy/index_ignore", composed=True)
+    @implements("loss.cross_entropy/probs_options", composed=True)
+    @implements("loss.cross_entropy/probs_smoothing", composed=True)
+    def cross_entropy_options(self, logits: Any, target: Any, weight: Any = None, *,
+                              reduction: str, ignore_index: int | None = None,
+                              label_smoothing: float = 0.0) -> Any:
+        return _jit(_ce_options)(logits, target, weight, label_smoothing, reduction=reduction,
+                                 ignore_index=ignore_index)
 
     @implements("loss.sequence_cross_entropy", composed=True)
     def sequence_cross_entropy(self, logits: Any, target: Any, *, reduction: str) -> Any:

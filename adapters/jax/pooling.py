@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters._shared import pool_divisor, pool_end_padding
+from adapters._shared import pool_divisor, pool_end_padding, pool_same_divisor, pool_same_pads
 from adapters.base import implements
 from adapters.jax._lazy import jax, jnp, lax
 
@@ -58,7 +58,7 @@ def _windows(x: Any, kernel: Sequence[int], stride: Sequence[int], dilation: Seq
 
 
 GEOMETRY = ("kernel", "stride", "padding", "dilation", "ceil_mode")
-AVERAGE = ("kernel", "stride", "padding", "ceil_mode", "count_include_pad")
+AVERAGE = ("kernel", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
 
 
 def _max_with_indices(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...],
@@ -83,21 +83,41 @@ def _max_with_indices(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...
 
 
 def _avg(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...],
-         padding: tuple[int, ...], ceil_mode: bool, count_include_pad: bool) -> Any:
+         padding: tuple[int, ...], ceil_mode: bool, count_include_pad: bool,
+         divisor_override: int | None = None) -> Any:
     ones = (1,) * len(kernel)
     total = _reduce(x, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones, ceil_mode))
-    div = pool_divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
+    div = (pool_divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
+           if divisor_override is None else np.asarray(float(divisor_override)))
     return total / jnp.asarray(div, dtype=x.dtype)
 
 
-def _l2(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
-        mean: bool, count_include_pad: bool) -> Any:
+def _same_args(x: Any, kernel: Sequence[int], stride: Sequence[int]) -> dict[str, Any]:
+    """reduce_window arguments for TF's SAME split (docs/conventions/pooling.md §SAME)."""
+    return {"window_dimensions": (1, 1, *kernel), "window_strides": (1, 1, *stride),
+            "padding": ((0, 0), (0, 0), *pool_same_pads(x.shape[2:], kernel, stride))}
+
+
+def _avg_same(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...],
+              count_include_pad: bool) -> Any:
+    total = _reduce(x, 0.0, lax.add, _same_args(x, kernel, stride))
+    div = (np.asarray(float(math.prod(kernel))) if count_include_pad
+           else pool_same_divisor(x.shape[2:], kernel, stride))
+    return total / jnp.asarray(div, dtype=x.dtype)
+
+
+def _l2(x: Any, norm_type: Any = 2.0, *, kernel: tuple[int, ...], stride: tuple[int, ...],
+        padding: tuple[int, ...], mean: bool, count_include_pad: bool) -> Any:
+    # No Lp pooling in JAX: (window sum of |x|^p [/ n])^(1/p). norm_type is traced when the
+    # caller passes it (pool.l2/lp); the default 2 (pool.l2) squares and takes sqrt.
     ones = (1,) * len(kernel)
-    total = _reduce(x * x, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones, False))
+    square = isinstance(norm_type, float) and norm_type == 2.0
+    powers = x * x if square else jnp.abs(x) ** norm_type
+    total = _reduce(powers, 0.0, lax.add, _window_args(x, kernel, stride, padding, ones, False))
     if mean:
         div = pool_divisor(x.shape[2:], kernel, stride, padding, False, count_include_pad)
         total = total / jnp.asarray(div, dtype=x.dtype)
-    return jnp.sqrt(total)
+    return jnp.sqrt(total) if square else total ** (1.0 / norm_type)
 
 
 def _stochastic_eval(x: Any, *, kernel: tuple[int, ...], stride: tuple[int, ...]) -> Any:
@@ -123,10 +143,11 @@ def _unpool(values: Any, indices: Any, *, size: tuple[int, ...]) -> Any:
     return flat.reshape(n, c, *size)
 
 
-def _kmax(x: Any, *, k: int, axis: int) -> Any:
-    # lax.top_k works on the last axis; among equal values it takes the lowest index.
+def _kmax(x: Any, *, k: int, axis: int, largest: bool = True) -> Any:
+    # lax.top_k works on the last axis; among equal values it takes the lowest index. It has
+    # no smallest-k flag: the k smallest are the top k of -x (ties stay ties under negation).
     moved = jnp.moveaxis(x, axis, -1)
-    keep = jnp.sort(lax.top_k(moved, k)[1], axis=-1)
+    keep = jnp.sort(lax.top_k(moved if largest else -moved, k)[1], axis=-1)
     return jnp.moveaxis(jnp.take_along_axis(moved, keep, axis=-1), -1, axis)
 
 
@@ -136,7 +157,11 @@ def _geometry(**kwargs: Any) -> dict[str, Any]:
 
 
 class PoolingOps:
-    @implements("pool.max")
+    @implements("pool.max", native="jax.lax.reduce_window",
+                params={
+                        "base_dilation": "fixed: None",
+                        "window_dilation": "drawn", "window_strides": "drawn",
+                        "padding": "drawn"})
     def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
         return _reduce(x, -np.inf, lax.max,
@@ -147,7 +172,11 @@ class PoolingOps:
         # No arg-max pooling in JAX: composed (see _max_with_indices).
         return _jit(_max_with_indices, GEOMETRY)(x, **_geometry(**geometry))
 
-    @implements("pool.min")
+    @implements("pool.min", native="jax.lax.reduce_window",
+                params={
+                        "base_dilation": "fixed: None",
+                        "window_dilation": "drawn", "window_strides": "drawn",
+                        "padding": "drawn"})
     def min_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
         return _reduce(x, np.inf, lax.min,
@@ -157,10 +186,47 @@ class PoolingOps:
     def avg_pool(self, x: Any, **geometry: Any) -> Any:
         return _jit(_avg, AVERAGE)(x, **_geometry(**geometry))
 
+    @implements("pool.max/same", native="jax.lax.reduce_window",
+                params={
+                        "base_dilation": "fixed: None",
+                        "window_dilation": "fixed: None, no dilation with same padding",
+                        "window_strides": "drawn", "padding": "drawn"})
+    def max_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: str, dilation: Sequence[int], ceil_mode: bool) -> Any:
+        # reduce_window with TF's (before, after) split, -inf padding (never chosen).
+        return _reduce(x, -np.inf, lax.max, _same_args(x, kernel, stride))
+
+    @implements("pool.avg/same", composed=True)
+    def avg_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: str, ceil_mode: bool, count_include_pad: bool) -> Any:
+        return _jit(_avg_same, ("kernel", "stride", "count_include_pad"))(
+            x, **_geometry(kernel=kernel, stride=stride, count_include_pad=count_include_pad))
+
+    @implements("pool.max/wide_padding",
+                native="jax.lax.reduce_window",
+                params={"window_strides": "drawn", "padding": "drawn",
+                        "base_dilation": "fixed: None", "window_dilation": "drawn"})
+    def max_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool,
+                      wide_padding: bool) -> Any:
+        # reduce_window takes any explicit padding: the regular mapping.
+        return self.max_pool(x, kernel=kernel, stride=stride, padding=padding,
+                             dilation=dilation, ceil_mode=ceil_mode)
+
+    @implements("pool.avg/wide_padding", composed=True)
+    def avg_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
+                      wide_padding: bool) -> Any:
+        return self.avg_pool(x, kernel=kernel, stride=stride, padding=padding,
+                             ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+
     @implements("pool.l2", composed=True)
     def l2_pool(self, x: Any, **geometry: Any) -> Any:
         static = ("kernel", "stride", "padding", "mean", "count_include_pad")
-        return _jit(_l2, static)(x, **_geometry(**geometry))
+        if "norm_type" not in geometry:
+            return _jit(_l2, static)(x, **_geometry(**geometry))
+        norm_type = geometry.pop("norm_type")
+        return _jit(_l2, static)(x, jnp.asarray(norm_type, x.dtype), **_geometry(**geometry))
 
     @implements("pool.stochastic/eval", composed=True)
     def stochastic_pool_eval(self, x: Any, **geometry: Any) -> Any:
@@ -171,11 +237,23 @@ class PoolingOps:
         return _jit(_stochastic_train, ("kernel", "stride"))(x, self.next_key(),
                                                              **_geometry(**geometry))
 
-    @implements("pool.global_avg")
+    @implements("pool.global_avg", native="jax.numpy.mean",
+                params={
+                        "axis": "fixed: the spatial axes",
+                        "keepdims": "drawn",
+                        "dtype": "fixed: None",
+                        "out": "fixed: None",
+                        "where": "fixed: None"})
     def global_avg_pool(self, x: Any, *, keepdims: bool) -> Any:
         return jnp.mean(x, axis=tuple(range(2, x.ndim)), keepdims=keepdims)
 
-    @implements("pool.global_max")
+    @implements("pool.global_max", native="jax.numpy.max",
+                params={
+                        "axis": "fixed: the spatial axes",
+                        "keepdims": "drawn",
+                        "out": "fixed: None",
+                        "initial": "fixed: None",
+                        "where": "fixed: None"})
     def global_max_pool(self, x: Any, *, keepdims: bool) -> Any:
         return jnp.max(x, axis=tuple(range(2, x.ndim)), keepdims=keepdims)
 
@@ -186,5 +264,5 @@ class PoolingOps:
         return _jit(_unpool, ("size",))(values, indices, size=size)
 
     @implements("pool.kmax", composed=True)
-    def kmax_pool(self, x: Any, *, k: int, axis: int) -> Any:
-        return _jit(_kmax, ("k", "axis"))(x, k=k, axis=axis)
+    def kmax_pool(self, x: Any, *, k: int, axis: int, largest: bool = True) -> Any:
+        return _jit(_kmax, ("k", "axis", "largest"))(x, k=k, axis=axis, largest=largest)

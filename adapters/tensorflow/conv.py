@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters._shared import EDGE_KERNEL, as_tuple, as_tuples
+from adapters._shared import EDGE_KERNEL, as_tuple, as_tuples, conv_pads, pad_source_index
 from adapters.base import implements
 from adapters.tensorflow._lazy import tf
 
@@ -74,18 +74,76 @@ def conv(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any) -> An
     return channels_first(y if b is None else tf.nn.bias_add(y, b))
 
 
+def pad_mode(x: Any, pads: list[tuple[int, int]], mode: str) -> Any:
+    """x (NC*) padded in torch's padding_mode: tf.pad's REFLECT is torch's reflect (its
+    SYMMETRIC repeats the edge element: another mode); replicate and circular have no tf.pad
+    mode and gather the source index of every padded position."""
+    if mode == "reflect":
+        return tf.pad(x, [[0, 0], [0, 0], *([lo, hi] for lo, hi in pads)], mode="REFLECT")
+    for a, (lo, hi) in enumerate(pads):
+        idx = pad_source_index(x.shape[2 + a], lo, hi, mode)
+        x = tf.gather(x, idx, axis=2 + a)
+    return x
+
+
 class ConvOps:
-    @implements("conv.conv1d")
+    @implements("conv.conv1d", native=(
+                    "tensorflow.nn.conv1d",
+                    "tensorflow.pad",
+                    "tensorflow.nn.bias_add",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "dilations": "drawn",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT (zeros)",
+                        "constant_values": "fixed: 0"})
     def conv1d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation)  # groups: from the kernel's depth
 
-    @implements("conv.conv2d")
+    @implements("conv.conv2d", native=(
+                    "tensorflow.nn.conv2d",
+                    "tensorflow.pad",
+                    "tensorflow.nn.bias_add",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "dilations": "drawn",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT (zeros)",
+                        "constant_values": "fixed: 0"})
     def conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation)
 
-    @implements("conv.conv3d")
+    @implements("conv.conv1d/padding_mode", composed=True, native="tensorflow.pad",
+                params={"mode": "drawn", "constant_values": "fixed: 0, unused (REFLECT)",
+                        "name": "fixed: None"})
+    @implements("conv.conv2d/padding_mode", composed=True, native="tensorflow.pad",
+                params={"mode": "drawn", "constant_values": "fixed: 0, unused (REFLECT)",
+                        "name": "fixed: None"})
+    def conv_padding_mode(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
+                          padding: Any = 0, dilation: Any = 1, groups: int = 1,
+                          padding_mode: str = "zeros") -> Any:
+        if padding_mode == "zeros":
+            return conv(x, w, b, stride, padding, dilation)
+        r = len(x.shape) - 2
+        pads = conv_pads(padding, x.shape[2:], w.shape[2:], as_tuple(stride, r),
+                         as_tuple(dilation, r))
+        return conv(pad_mode(x, pads, padding_mode), w, b, stride, "valid", dilation)
+
+    @implements("conv.conv3d", native=(
+                    "tensorflow.nn.conv3d",
+                    "tensorflow.pad",
+                    "tensorflow.nn.bias_add",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "dilations": "drawn",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT (zeros)",
+                        "constant_values": "fixed: 0"})
     def conv3d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation)
@@ -100,7 +158,18 @@ class ConvOps:
                        for xg, kg in zip(xs, ks, strict=True)], axis=-1)
         return channels_first(y if b is None else tf.nn.bias_add(y, b))
 
-    @implements("conv.conv_transpose2d")
+    @implements("conv.conv_transpose2d", native=(
+                    "tensorflow.nn.conv2d_transpose",
+                    "tensorflow.pad",
+                    "tensorflow.nn.bias_add",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "dilations": "drawn",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT (zeros)",
+                        "constant_values": "fixed: 0",
+                        "padding": "fixed: VALID; the torch padding is a crop afterwards"})
     def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
                          groups: int = 1) -> Any:
@@ -121,7 +190,17 @@ class ConvOps:
         y = y[:, p[0]:p[0] + size[0], p[1]:p[1] + size[1], :]
         return channels_first(y if b is None else tf.nn.bias_add(y, b))
 
-    @implements("conv.depthwise2d")
+    @implements("conv.depthwise2d", native=(
+                    "tensorflow.nn.depthwise_conv2d",
+                    "tensorflow.pad",
+                    "tensorflow.nn.bias_add",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "dilations": "drawn",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT (zeros)",
+                        "constant_values": "fixed: 0"})
     def depthwise_conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, dilation: Any = 1) -> Any:
         c = x.shape[1]

@@ -24,3 +24,12 @@ class DenseOps:
         if b is not None:
             z = tf.nn.bias_add(z, b)
         return _ACTIVATIONS[activation](z)
+
+    @implements("nn.dense/gemm", composed=True)
+    def dense_gemm(self, x: Any, w: Any, b: Any, *, activation: str, alpha: float,
+                   beta: float) -> Any:
+        # No Gemm scales in TF (MatMul has none): alpha (x W^T) + beta b.
+        z = tf.linalg.matmul(x, w, transpose_b=True)
+        a = tf.constant(alpha, dtype=x.dtype)
+        c = tf.constant(beta, dtype=x.dtype)
+        return _ACTIVATIONS[activation](a * z + c * b)

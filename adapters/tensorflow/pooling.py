@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters._shared import pool_divisor, pool_end_padding
+from adapters._shared import pool_divisor, pool_end_padding, pool_same_pads
 from adapters.base import implements
 from adapters.tensorflow._lazy import tf
 
@@ -79,14 +79,33 @@ def _windows(x: Any, kernel: Sequence[int], stride: Sequence[int]) -> Any:
 
 
 class PoolingOps:
-    @implements("pool.max")
+    @implements("pool.max", native=(
+                    "tensorflow.nn.max_pool",
+                    "tensorflow.nn.pool",
+                    "tensorflow.pad",
+                ),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: -inf (never chosen)",
+                        "padding": "fixed: VALID after tf.pad",
+                        "strides": "drawn",
+                        "dilations": "drawn"})
     def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
         ends = pool_end_padding(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
         xp = _padded(_last(x), padding, ends, -np.inf)
         return _first(_max_valid(xp, kernel, stride, dilation))
 
-    @implements("pool.max/indices")
+    @implements("pool.max/indices", native=("tensorflow.nn.max_pool_with_argmax", "tensorflow.pad"),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: -inf (never chosen)",
+                        "output_dtype": "fixed: int64",
+                        "include_batch_in_index": "fixed: False, per-plane indices"})
     def max_pool_with_indices(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                               padding: Sequence[int], dilation: Sequence[int],
                               ceil_mode: bool) -> Any:
@@ -113,19 +132,84 @@ class PoolingOps:
         return -self.max_pool(-x, kernel=kernel, stride=stride, padding=padding,
                               dilation=dilation, ceil_mode=ceil_mode)
 
-    @implements("pool.avg")
+    @implements("pool.avg", native=("tensorflow.nn.avg_pool", "tensorflow.pad"),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: 0 (zeros in the sums)"})
     def avg_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
-                 padding: Sequence[int], ceil_mode: bool, count_include_pad: bool) -> Any:
-        div = pool_divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
+                 padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
+                 divisor_override: int | None = None) -> Any:
+        # divisor_override (torch's): TF has none; every window sum is divided by it instead.
+        div = (pool_divisor(x.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
+               if divisor_override is None else np.asarray(float(divisor_override)))
         return _sum_scale(x, kernel, stride, padding, ceil_mode, div)
+
+    @implements("pool.max/same", native="tensorflow.nn.max_pool",
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None"})
+    def max_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: str, dilation: Sequence[int], ceil_mode: bool) -> Any:
+        return _first(tf.nn.max_pool(_last(x), list(kernel), list(stride), "SAME",
+                                     data_format=FORMATS[len(kernel)]))
+
+    @implements("pool.avg/same", native=("tensorflow.nn.avg_pool", "tensorflow.pad"),
+                params={
+                        "data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None",
+                        "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: 0"})
+    def avg_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: str, ceil_mode: bool, count_include_pad: bool) -> Any:
+        # tf.nn.avg_pool 'SAME' divides by the real elements (count_include_pad=False); True
+        # counts the padding: tf.pad zeros with SAME's split, then a 'VALID' average.
+        if not count_include_pad:
+            return _first(tf.nn.avg_pool(_last(x), list(kernel), list(stride), "SAME",
+                                         data_format=FORMATS[len(kernel)]))
+        pads = pool_same_pads(x.shape[2:], kernel, stride)
+        xp = _padded(_last(x), [lo for lo, _ in pads], [hi for _, hi in pads], 0.0)
+        return _first(tf.nn.avg_pool(xp, list(kernel), list(stride), "VALID",
+                                     data_format=FORMATS[len(kernel)]))
+
+    @implements("pool.max/wide_padding",
+                native=("tensorflow.nn.max_pool", "tensorflow.pad"),
+                params={"data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None", "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: -inf (never chosen)"})
+    def max_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool,
+                      wide_padding: bool) -> Any:
+        # tf.pad takes any padding: the regular mapping.
+        return self.max_pool(x, kernel=kernel, stride=stride, padding=padding,
+                             dilation=dilation, ceil_mode=ceil_mode)
+
+    @implements("pool.avg/wide_padding",
+                native=("tensorflow.nn.avg_pool", "tensorflow.pad"),
+                params={"data_format": "fixed: channels-last (the CPU kernel layout)",
+                        "name": "fixed: None", "mode": "fixed: CONSTANT",
+                        "constant_values": "fixed: 0 (zeros in the sums)"})
+    def avg_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
+                      padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
+                      wide_padding: bool) -> Any:
+        return self.avg_pool(x, kernel=kernel, stride=stride, padding=padding,
+                             ceil_mode=ceil_mode, count_include_pad=count_include_pad)
 
     @implements("pool.l2", composed=True)
     def l2_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
-                padding: Sequence[int], mean: bool, count_include_pad: bool) -> Any:
-        # No Lp pooling in TF: sqrt of the (mean or plain) window sum of squares.
+                padding: Sequence[int], mean: bool, count_include_pad: bool,
+                norm_type: float = 2.0) -> Any:
+        # No Lp pooling in TF: the p-th root (sqrt for p = 2) of the (mean or plain) window
+        # sum of |x|^p.
         div = (pool_divisor(x.shape[2:], kernel, stride, padding, False, count_include_pad)
                if mean else None)
-        return tf.sqrt(_sum_scale(x * x, kernel, stride, padding, False, div))
+        if norm_type == 2.0:
+            return tf.sqrt(_sum_scale(x * x, kernel, stride, padding, False, div))
+        # tf.constant(dtype=): tf.cast of a Python float would round it to float32 first.
+        powers = tf.abs(x) ** tf.constant(norm_type, dtype=x.dtype)
+        total = _sum_scale(powers, kernel, stride, padding, False, div)
+        return total ** tf.constant(1.0 / norm_type, dtype=x.dtype)
 
     @implements("pool.stochastic/eval", composed=True)
     def stochastic_pool_eval(self, x: Any, *, kernel: Sequence[int],
@@ -146,12 +230,20 @@ class PoolingOps:
         pick = tf.random.categorical(tf.math.log(flat), 1)
         return tf.reshape(tf.gather(flat, pick, batch_dims=1), win.shape[:-1])
 
-    @implements("pool.global_avg")
+    @implements("pool.global_avg", native="tensorflow.reduce_mean",
+                params={
+                        "axis": "fixed: the spatial axes",
+                        "keepdims": "drawn",
+                        "name": "fixed: None"})
     def global_avg_pool(self, x: Any, *, keepdims: bool) -> Any:
         # What keras GlobalAveragePooling computes (channels_first: the trailing axes).
         return tf.reduce_mean(x, axis=list(range(2, len(x.shape))), keepdims=keepdims)
 
-    @implements("pool.global_max")
+    @implements("pool.global_max", native="tensorflow.reduce_max",
+                params={
+                        "axis": "fixed: the spatial axes",
+                        "keepdims": "drawn",
+                        "name": "fixed: None"})
     def global_max_pool(self, x: Any, *, keepdims: bool) -> Any:
         return tf.reduce_max(x, axis=list(range(2, len(x.shape))), keepdims=keepdims)
 
@@ -169,11 +261,12 @@ class PoolingOps:
         return tf.reshape(flat, [n, c, *size])
 
     @implements("pool.kmax", composed=True)
-    def kmax_pool(self, x: Any, *, k: int, axis: int) -> Any:
+    def kmax_pool(self, x: Any, *, k: int, axis: int, largest: bool = True) -> Any:
         # tf.math.top_k works on the last axis; among equal values it takes the lowest index.
+        # No smallest-k flag: the top k of -x (ties stay ties under negation).
         r = len(x.shape)
         axis = axis % r
         perm = [*(a for a in range(r) if a != axis), axis]
         moved = tf.transpose(x, perm)
-        keep = tf.sort(tf.math.top_k(moved, k).indices, axis=-1)
+        keep = tf.sort(tf.math.top_k(moved if largest else -moved, k).indices, axis=-1)
         return tf.transpose(tf.gather(moved, keep, batch_dims=r - 1), np.argsort(perm))

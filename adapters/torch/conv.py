@@ -40,23 +40,79 @@ def _conv(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
     return kernel(x, w, b, stride=s, padding=pad, dilation=d, groups=groups)
 
 
+_MODULE_PARAMS = {
+    "stride": "drawn", "padding": "drawn", "dilation": "drawn", "padding_mode": "drawn",
+    "groups": "fixed: 1 in this variant's menu (conv.*/extended draws groups)",
+    "bias": "fixed: True, the bias is always drawn",
+    "device": "fixed: meta; the parameters are replaced by the drawn w and b",
+    "dtype": "fixed: None; the drawn w and b carry the dtype",
+}
+
+
 class ConvOps:
-    @implements("conv.conv1d")
+    @implements("conv.conv1d", native=("torch.nn.functional.conv1d", "torch.nn.functional.pad"),
+                params={
+                        "bias": "drawn",
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "dilation": "drawn",
+                        "groups": "drawn",
+                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
+                        "value": "fixed: None, zeros"})
     def conv1d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return _conv(x, w, b, stride, padding, dilation, groups)
 
-    @implements("conv.conv2d")
+    @implements("conv.conv2d", native=("torch.nn.functional.conv2d", "torch.nn.functional.pad"),
+                params={
+                        "bias": "drawn",
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "dilation": "drawn",
+                        "groups": "drawn",
+                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
+                        "value": "fixed: None, zeros"})
     def conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return _conv(x, w, b, stride, padding, dilation, groups)
 
-    @implements("conv.conv3d")
+    @implements("conv.conv1d/padding_mode", native="torch.nn.Conv1d", params=_MODULE_PARAMS)
+    @implements("conv.conv2d/padding_mode", native="torch.nn.Conv2d", params=_MODULE_PARAMS)
+    def conv_padding_mode(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
+                          padding: Any = 0, dilation: Any = 1, groups: int = 1,
+                          padding_mode: str = "zeros") -> Any:
+        # F.conv* have no padding_mode: the Conv layer (it pads with F.pad(mode=...) before
+        # an unpadded convolution), its parameters replaced by w and b for this call.
+        r = x.ndim - 2
+        layer = getattr(torch.nn, f"Conv{r}d")(
+            x.shape[1], w.shape[0], tuple(w.shape[2:]), stride=as_tuple(stride, r),
+            padding=padding if isinstance(padding, str) else as_tuple(padding, r),
+            dilation=as_tuple(dilation, r), groups=groups, bias=b is not None,
+            padding_mode=padding_mode, device="meta")
+        params = {"weight": w} if b is None else {"weight": w, "bias": b}
+        return torch.func.functional_call(layer, params, (x,))
+
+    @implements("conv.conv3d", native=("torch.nn.functional.conv3d", "torch.nn.functional.pad"),
+                params={
+                        "bias": "drawn",
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "dilation": "drawn",
+                        "groups": "drawn",
+                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
+                        "value": "fixed: None, zeros"})
     def conv3d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return _conv(x, w, b, stride, padding, dilation, groups)
 
-    @implements("conv.conv_transpose2d")
+    @implements("conv.conv_transpose2d", native="torch.nn.functional.conv_transpose2d",
+                params={
+                        "bias": "drawn",
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "output_padding": "drawn",
+                        "groups": "drawn",
+                        "dilation": "drawn"})
     def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
                          groups: int = 1) -> Any:
@@ -66,7 +122,18 @@ class ConvOps:
                                   output_padding=as_tuple(output_padding, 2), groups=groups,
                                   dilation=as_tuple(dilation, 2))
 
-    @implements("conv.depthwise2d")
+    @implements("conv.depthwise2d", native=(
+                    "torch.nn.functional.conv2d",
+                    "torch.nn.functional.pad",
+                ),
+                params={
+                        "bias": "drawn",
+                        "stride": "drawn",
+                        "padding": "drawn",
+                        "dilation": "drawn",
+                        "groups": "fixed: C_in (depthwise)",
+                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
+                        "value": "fixed: None, zeros"})
     def depthwise_conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, dilation: Any = 1) -> Any:
         # Depthwise = groups = C_in; w (C*mult, 1, kH, kW) is torch's layout for it.

@@ -41,14 +41,16 @@ class LossOps:
         return F.binary_cross_entropy(p, t, reduction=reduction)
 
     @implements("loss.cross_entropy", native="torch.nn.functional.cross_entropy",
-                params={**_LEGACY, "reduction": "drawn", "weight": _NO_WEIGHT,
-                        "ignore_index": "fixed: -100, never a drawn class (no oracle option "
-                                        "yet)",
-                        "label_smoothing": "not covered: 0.0; no oracle option yet (a "
-                                           "smoothed target is drawn as probabilities)"})
-    def cross_entropy(self, logits: Any, target: Any, *, reduction: str) -> Any:
-        # One kernel for both target forms: int64 class indices or probability rows.
-        return F.cross_entropy(logits, target, reduction=reduction)
+                params={**_LEGACY, "reduction": "drawn", "weight": "drawn",
+                        "ignore_index": "drawn", "label_smoothing": "drawn"})
+    def cross_entropy(self, logits: Any, target: Any, weight: Any = None, *, reduction: str,
+                      ignore_index: int | None = None, label_smoothing: float = 0.0) -> Any:
+        # One kernel for both target forms: int64 class indices or probability rows. Its
+        # weighted mean divides by the kept targets' weights, the oracle's rule
+        # (docs/conventions/losses.md §CE options); None ignores nothing: -100, never a class.
+        return F.cross_entropy(logits, target, weight=weight, reduction=reduction,
+                               ignore_index=-100 if ignore_index is None else ignore_index,
+                               label_smoothing=label_smoothing)
 
     @implements("loss.sequence_cross_entropy", composed=True,
                 native="torch.nn.functional.cross_entropy",

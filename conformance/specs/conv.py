@@ -83,6 +83,17 @@ DEPTHWISE = [
 DEPTHWISE_STRIDED_DILATED = [
     ((1, 1, 7, 7), (1, 1, 3, 3), {"stride": 2, "padding": 2, "dilation": 2}),
 ]
+# torch's Conv padding_mode (reflect needs padding < n, circular <= n); JAX and TF pad with
+# jnp.pad / tf.pad (or a gather) themselves. torch's layers allow 'same' only at stride 1.
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+CONV1D_MODES = [
+    ((2, 2, 6), (3, 2, 3), {"stride": 2, "padding": 2}),
+]
+CONV2D_MODES = [
+    ((2, 3, 6, 5), (4, 3, 3, 2), {"stride": (2, 1), "padding": (1, 1)}),
+    ((1, 2, 5, 6), (3, 2, 3, 3), {"stride": 1, "padding": (2, 1)}),  # reflect: 2 < 5
+    ((1, 2, 5, 6), (2, 2, 2, 3), {"stride": 1, "padding": "same"}),  # H (0, 1), W (1, 1)
+]
 EDGE_SHAPES = [(5, 6), (2, 1, 5, 6)]
 
 
@@ -116,11 +127,13 @@ def _seeded(shape: tuple[int, ...], lo: float, hi: float) -> st.SearchStrategy[n
         lambda seed: np.random.default_rng(seed).uniform(lo, hi, shape))
 
 
-def scenario_inputs(menu: list[Scenario], transposed: bool = False, seeded: bool = False):
+def scenario_inputs(menu: list[Scenario], transposed: bool = False, seeded: bool = False,
+                    modes: bool = False):
     """Case((x, w, b), geometry) for one scenario of the menu; x in [-4, 4], w in
     [-1, 1] / sqrt(fan in), b in [-2, 2]. ``seeded``: values from a generator seeded by one
     drawn integer, for a spec whose known divergence is in the geometry, not the values
-    (hypothesis then shrinks one integer, not every element, on each expected failure)."""
+    (hypothesis then shrinks one integer, not every element, on each expected failure).
+    ``modes``: a padding_mode drawn from PADDING_MODES too."""
     values = _seeded if seeded else arrays
 
     def inputs(dtype: str) -> st.SearchStrategy[Case]:
@@ -132,7 +145,10 @@ def scenario_inputs(menu: list[Scenario], transposed: bool = False, seeded: bool
             x = d(values(xs, -4.0, 4.0))
             w = d(values(ws, -scale, scale))
             b = d(values((_c_out(xs, ws, g, transposed),), -2.0, 2.0))
-            return Case((x, w, b), dict(g), ("x", "w", "b"))
+            kwargs = dict(g)
+            if modes:
+                kwargs["padding_mode"] = d(st.sampled_from(PADDING_MODES))
+            return Case((x, w, b), kwargs, ("x", "w", "b"))
 
         return draw()
 
@@ -210,6 +226,10 @@ register(
            bench=_bench_conv(2), flops=conv_flops),
     OpSpec("conv.conv2d/extended", C.conv2d, scenario_inputs(CONV2D_EXT), grad_wrt=XWB,
            notes="groups > 1 or dilation > 1"),
+    OpSpec("conv.conv1d/padding_mode", C.conv1d, scenario_inputs(CONV1D_MODES, modes=True),
+           grad_wrt=XWB, notes="torch's padding_mode: zeros, reflect, replicate, circular"),
+    OpSpec("conv.conv2d/padding_mode", C.conv2d, scenario_inputs(CONV2D_MODES, modes=True),
+           grad_wrt=XWB, notes="torch's padding_mode: zeros, reflect, replicate, circular"),
     OpSpec("conv.conv3d", C.conv3d, scenario_inputs(CONV3D), grad_wrt=XWB,
            bench=_bench_conv(3), flops=conv_flops),
     OpSpec("conv.conv3d/extended", C.conv3d, scenario_inputs(CONV3D_EXT), grad_wrt=XWB,

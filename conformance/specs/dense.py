@@ -4,6 +4,7 @@ Variants (one spec each, because ``grad_wrt`` and the argument list differ):
   nn.dense                        x, w (out, in), b; identity / sigmoid / tanh
   nn.dense/nobias                 x, w; identity
   nn.dense/relu                   x, w, b on a dyadic grid that keeps x W^T + b off the kink
+  nn.dense/gemm                   x, w, b; Gemm scales alpha (x W^T) + beta b (torch.addmm)
 """
 
 from __future__ import annotations
@@ -70,6 +71,24 @@ def _dense_relu(dtype: str) -> st.SearchStrategy[Case]:
     return draw()
 
 
+def _dense_gemm(dtype: str) -> st.SearchStrategy[Case]:
+    """Gemm scales alpha, beta: dyadic in [-2, 2] (0 included: torch.addmm then ignores the
+    bias or the product, as ONNX Gemm does); identity activation (the activation path is
+    nn.dense's)."""
+
+    @st.composite
+    def draw(d: st.DrawFn) -> Case:
+        xshape, out = _dense_shapes(d(DENSE))
+        x = d(S.arrays(xshape, -2, 2))
+        w = d(S.arrays((out, xshape[-1]), -2, 2))
+        b = d(S.arrays((out,), -2, 2))
+        kwargs = {"activation": "identity", "alpha": d(S.dyadic(-2.0, 2.0)),
+                  "beta": d(S.dyadic(-2.0, 2.0))}
+        return Case((x, w, b), kwargs, ("x", "w", "b"))
+
+    return draw()
+
+
 # --- benchmarks -----------------------------------------------------------------------------
 # (N, in, out)
 BENCH_DENSE = {"small": (64, 64, 64), "medium": (256, 512, 512), "large": (2048, 2048, 2048)}
@@ -96,4 +115,6 @@ register(
            textbook=TB.dense),
     OpSpec("nn.dense/relu", D.dense, _dense_relu, grad_wrt=(0, 1, 2),
            textbook=TB.dense),
+    OpSpec("nn.dense/gemm", D.dense, _dense_gemm, grad_wrt=(0, 1, 2), textbook=TB.dense,
+           notes="Gemm's alpha and beta (torch.addmm)"),
 )

@@ -7,6 +7,10 @@ Variants (one spec each, because ``grad_wrt`` and the argument list differ):
   loss.binary_cross_entropy/logits
   loss.cross_entropy/index        logits (N, C), int64 class indices (N,)
   loss.cross_entropy/probs        logits (N, C), probability rows (N, C)
+  loss.cross_entropy/index_options  + class weights, ignore_index, label_smoothing
+  loss.cross_entropy/index_ignore   ignore_index alone (Keras' ignore_class path)
+  loss.cross_entropy/probs_options  probability rows + class weights, label_smoothing
+  loss.cross_entropy/probs_smoothing  label_smoothing alone (Keras' / optax's smoothing)
   loss.sequence_cross_entropy     logits (T, N, C), int64 targets (T, N)
 
 Targets t of MSE and BCE are floating inputs that every framework differentiates (torch's
@@ -158,6 +162,45 @@ def _sequence_ce(dtype: str) -> st.SearchStrategy[Case]:
     return draw()
 
 
+# --- cross-entropy options (issue 17) ----------------------------------------------------------
+# Per-class weights, positive: torch divides the mean by the kept targets' weights.
+WEIGHT_LO, WEIGHT_HI = 0.25, 4.0
+
+
+def _ce_options(target: str, *, weight: bool, ignore: bool, smoothing: bool):
+    """Cross-entropy with the options torch's F.cross_entropy takes: ``weight`` (a positional
+    (C,) array, not differentiated: torch's nll_loss has no weight derivative),
+    ``ignore_index`` (None or a class; at least one sample keeps its target, else the mean
+    is 0 / 0) and ``label_smoothing`` (a dyadic s in [0, 1])."""
+
+    def inputs(dtype: str) -> st.SearchStrategy[Case]:
+        @st.composite
+        def draw(d: st.DrawFn) -> Case:
+            n, c = d(ROWS)
+            z = _shifted_logits(d, (n, c), dtype)
+            kwargs: dict = {"reduction": d(_reduction("mean", "sum", "none"))}
+            if target == "index":
+                t = d(_labels((n,), c))
+                if ignore:
+                    ii = d(st.sampled_from((None, *range(c))))
+                    if ii is not None and np.all(t == ii):
+                        t = t.copy()
+                        t[0] = (ii + 1) % c
+                    kwargs["ignore_index"] = ii
+            else:
+                t = _simplex_rows(d(S.arrays((n, c), 0.0, 1.0)))
+            if smoothing:
+                kwargs["label_smoothing"] = d(S.dyadic(0.0, 1.0))
+            args, names = (z, t), ("logits", "target")
+            if weight:
+                args, names = (*args, d(S.arrays((c,), WEIGHT_LO, WEIGHT_HI))), (*names, "weight")
+            return Case(args, kwargs, names)
+
+        return draw()
+
+    return inputs
+
+
 # --- benchmarks -----------------------------------------------------------------------------
 def _bench_ce() -> dict:
     def make(shape: tuple[int, ...]) -> Case:
@@ -181,6 +224,23 @@ register(
            bench=_bench_ce(), textbook=TB.cross_entropy),
     OpSpec("loss.cross_entropy/probs", L.cross_entropy, _ce("probs"), grad_wrt=(0, 1),
            textbook=TB.cross_entropy),
+    OpSpec("loss.cross_entropy/index_options", L.cross_entropy,
+           _ce_options("index", weight=True, ignore=True, smoothing=True), grad_wrt=(0,),
+           textbook=TB.cross_entropy_options,
+           notes="class weights, ignore_index and label_smoothing together (torch's options)"),
+    OpSpec("loss.cross_entropy/index_ignore", L.cross_entropy,
+           _ce_options("index", weight=False, ignore=True, smoothing=False), grad_wrt=(0,),
+           textbook=TB.cross_entropy_options,
+           notes="ignore_index alone (Keras' SparseCategoricalCrossentropy(ignore_class))"),
+    OpSpec("loss.cross_entropy/probs_options", L.cross_entropy,
+           _ce_options("probs", weight=True, ignore=False, smoothing=True), grad_wrt=(0, 1),
+           textbook=TB.cross_entropy_options,
+           notes="class weights and label_smoothing on probability targets"),
+    OpSpec("loss.cross_entropy/probs_smoothing", L.cross_entropy,
+           _ce_options("probs", weight=False, ignore=False, smoothing=True), grad_wrt=(0, 1),
+           textbook=TB.cross_entropy_options,
+           notes="label_smoothing alone (Keras' CategoricalCrossentropy(label_smoothing), "
+                 "optax.smooth_labels)"),
     OpSpec("loss.sequence_cross_entropy", L.sequence_cross_entropy, _sequence_ce,
            grad_wrt=(0,), textbook=TB.sequence_cross_entropy),
 )

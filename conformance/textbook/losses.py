@@ -151,6 +151,49 @@ def cross_entropy(mode: str, args: list, kwargs: dict, outs: list, seeds: list) 
     return _softmax_ce(z, target, seeds, mode, cot, moved)
 
 
+def cross_entropy_options(mode: str, args: list, kwargs: dict, outs: list,
+                          seeds: list) -> list:
+    """Cross-entropy with class weights w, ignore_index and label smoothing s (torch's
+    cross_entropy backward): with r_n = w * q_n (q_n = (1 - s) t_n + s / C; r_n = 0 for an
+    ignored sample), d/dz = softmax(z_n) sum(r_n) - r_n and d/dt = -(1 - s) w log_softmax(z_n),
+    per-sample cotangent v / D ("mean": D = the kept targets' weights, or N for probability
+    targets), v ("sum") or v_n ("none")."""
+    z, target = args[0], args[1]
+    weight = args[2] if len(args) > 2 else None
+    red, dt = kwargs["reduction"], z.dtype
+    s = np.asarray(kwargs.get("label_smoothing", 0.0), dtype=dt)
+    ignore = kwargs.get("ignore_index")
+    n, c = z.shape
+    index = target.dtype.kind in "iu"
+    valid = np.ones(n, bool) if not index or ignore is None else target != ignore
+    w = np.ones(c, dtype=dt) if weight is None else np.asarray(weight, dtype=dt)
+    t = _targets(np.where(valid, target, 0), c, dt) if index else target
+    q = (1 - s) * t + s / np.asarray(c, dtype=dt)
+    r = np.where(valid[:, None], w * q, np.zeros_like(q))
+    ref = L.cross_entropy(z, target, weight, reduction=red, ignore_index=ignore,
+                          label_smoothing=float(s))
+    if red == "mean":
+        kept = np.where(valid, w[np.where(valid, target, 0)], 0) if index else np.ones(n, dt)
+        denominator = _sequential_sum(np.asarray(kept, dtype=dt))
+    logp = _log_softmax(z, -1)
+    p = _moved(np.exp(logp), outs, ref)
+    if mode == "jvp":
+        dlogp = seeds[0] - np.sum(p * seeds[0], axis=-1, keepdims=True)
+        per = -np.sum(r * dlogp, axis=-1)
+        if len(seeds) > 1:
+            per = per - (1 - s) * np.sum(w * seeds[1] * logp, axis=-1)
+        if red == "mean":
+            return [np.asarray(_sequential_sum(per) / denominator, dtype=dt)]
+        return [np.asarray(_reduce(per, red), dtype=dt)]
+    v = np.asarray(seeds[0], dtype=dt)
+    g = (np.broadcast_to(v / denominator, (n,)) if red == "mean"
+         else np.broadcast_to(v, (n,)))[:, None]
+    grads = [g * (p * np.sum(r, axis=-1, keepdims=True) - r)]
+    if not index:
+        grads.append(-g * (1 - s) * w * logp)
+    return grads
+
+
 def sequence_cross_entropy(mode: str, args: list, kwargs: dict, outs: list,
                            seeds: list) -> list:
     """sum_t reduce_n CE: the per-sample cotangent is v / N ("mean") or v."""

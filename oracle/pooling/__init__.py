@@ -31,6 +31,7 @@ from oracle.pooling.windows import (
     min_pool,
     pool_geometry,
     pool_windows,
+    same_pads,
     sliding_windows,
     spatial_rank,
 )
@@ -39,7 +40,7 @@ __all__ = [
     "ORACLE", "IntOrTuple", "MaxPoolResult", "Windows", "avg_pool", "first_extremum",
     "global_avg_pool", "global_max_pool", "kmax_pool", "l2_pool", "max_pool",
     "max_pool_with_indices", "max_unpool", "min_pool", "pool_geometry", "pool_windows",
-    "sliding_windows", "spatial_rank", "stochastic_pool_eval", "stochastic_pool_probs",
+    "same_pads", "sliding_windows", "spatial_rank", "stochastic_pool_eval", "stochastic_pool_probs",
 ]
 
 ORACLE: dict[str, Callable[..., Any]] = {**windows.ORACLE, **special.ORACLE}

@@ -93,8 +93,13 @@ def max_unpool(values: Any, indices: Any, *, output_size: Sequence[int]) -> Any:
     return out.reshape((n, c) + size)
 
 
-def kmax_pool(x: Any, *, k: int, axis: int = -1) -> Any:
+def kmax_pool(x: Any, *, k: int, axis: int = -1, largest: bool = True) -> Any:
     """k-max pooling: the k largest entries along ``axis``, kept in their original order.
+
+    ``largest=False``: the k smallest instead (torch.topk(largest=False); JAX and TF have no
+    such flag and negate, which keeps the tie rule: equal values stay equal under negation).
+    The same rules otherwise: among equal values the lower index first, NaN never picked
+    while numbers remain (it ranks past every number at either end).
 
     Ties: among equal values the lower index is taken first (JAX's and TF's top_k rule;
     torch.topk may pick others, docs/conventions/pooling.md §3.5). NaN ranks below every
@@ -112,7 +117,7 @@ def kmax_pool(x: Any, *, k: int, axis: int = -1) -> Any:
     rows = np.moveaxis(values, axis, -1)
     keep = np.empty(rows.shape[:-1] + (k,), dtype=np.int64)
     for idx in np.ndindex(rows.shape[:-1]):
-        keep[idx] = _top_k_indices(rows[idx], k)
+        keep[idx] = _top_k_indices(rows[idx], k, largest)
     return np.take_along_axis(x, np.moveaxis(keep, -1, axis), axis=axis)
 
 
@@ -129,13 +134,16 @@ def _is_real(dtype: np.dtype) -> bool:
     return True
 
 
-def _top_k_indices(row: np.ndarray, k: int) -> list[int]:
-    """The indices of the k largest entries of one row, in index order. Ranked on the values
-    themselves (never on -x, which wraps around for unsigned integers): larger first, NaN
-    after every number, equal values by lower index (the -i in the key; reverse=True)."""
+def _top_k_indices(row: np.ndarray, k: int, largest: bool = True) -> list[int]:
+    """The indices of the k largest (or smallest) entries of one row, in index order. Ranked
+    on the values themselves (never on -x, which wraps around for unsigned integers): larger
+    (smaller) first, NaN after every number, equal values by lower index."""
     nan = np.isnan(row) if row.dtype.kind not in "biu" else np.zeros(row.shape, bool)
-    key = [(not nan[i], 0 if nan[i] else row[i].item(), -i) for i in range(row.size)]
-    ranked = sorted(range(row.size), key=key.__getitem__, reverse=True)
+    if largest:  # reverse=True: the -i puts the lower index first among equals
+        key = [(not nan[i], 0 if nan[i] else row[i].item(), -i) for i in range(row.size)]
+    else:
+        key = [(bool(nan[i]), 0 if nan[i] else row[i].item(), i) for i in range(row.size)]
+    ranked = sorted(range(row.size), key=key.__getitem__, reverse=largest)
     return sorted(ranked[:k])
 
 

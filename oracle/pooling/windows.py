@@ -11,6 +11,10 @@ quotient plus 1, minus 1 again when the last window would start at or past n + p
 window must start inside the input or the left padding). Pooling padding must satisfy
 p <= k // 2 (torch rejects more).
 
+``padding="same"`` (max, min and average pooling) is TF's SAME rule instead of symmetric
+padding: ceil(n / s) windows, floor(total / 2) padding before and the rest after
+(``same_pads``); it excludes ``ceil_mode``.
+
 Positions outside [0, n) are padding. Max/min pooling never choose them (as if they held
 -inf/+inf); average pooling counts them as zeros. The ceil-mode overhang past n + p is never
 part of a window's divisor (see ``avg_pool``).
@@ -115,17 +119,36 @@ def sliding_windows(
     return Windows(values, flat_k(valid), flat_k(counted), flat_k(flat), out_shape)
 
 
+def same_pads(sizes: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
+              dilation: Sequence[int]) -> list[tuple[int, int]]:
+    """TF's / ONNX SAME_UPPER padding per axis: ceil(n / s) windows, total padding
+    max((ceil(n/s) - 1) s + d (k - 1) + 1 - n, 0), floor(total / 2) before and the rest
+    after (an odd total puts the extra element at the end)."""
+    totals = [max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+              for n, k, s, d in zip(sizes, kernel, stride, dilation, strict=True)]
+    return [(t // 2, t - t // 2) for t in totals]
+
+
 def pool_geometry(
-    x: Any, kernel: IntOrTuple, stride: IntOrTuple | None, padding: IntOrTuple
+    x: Any, kernel: IntOrTuple, stride: IntOrTuple | None, padding: IntOrTuple | str,
+    dilation: IntOrTuple = 1, wide_padding: bool = False,
 ) -> tuple[tuple[int, ...], tuple[int, ...], list[tuple[int, int]]]:
-    """(kernel, stride, pads) as tuples; stride defaults to the kernel; checks p <= k // 2."""
+    """(kernel, stride, pads) as tuples; stride defaults to the kernel; checks p <= k // 2
+    unless ``wide_padding``. ``padding="same"``: TF's SAME padding (``same_pads``), possibly
+    asymmetric."""
     r = spatial_rank(x)
     k = _canon.pair(kernel, r)
     s = k if stride is None else _canon.pair(stride, r)
+    if isinstance(padding, str):
+        if padding != "same":
+            raise ValueError(f"padding must be ints or 'same', got {padding!r}")
+        if min(k) < 1 or min(s) < 1:
+            raise ValueError(f"need kernel >= 1, stride >= 1: {k}, {s}")
+        return k, s, same_pads(x.shape[2:], k, s, _canon.pair(dilation, r))
     p = _canon.pair(padding, r)
     if min(k) < 1 or min(s) < 1 or min(p) < 0:
         raise ValueError(f"need kernel >= 1, stride >= 1, padding >= 0: {k}, {s}, {p}")
-    if any(pi > ki // 2 for pi, ki in zip(p, k, strict=True)):
+    if not wide_padding and any(pi > ki // 2 for pi, ki in zip(p, k, strict=True)):
         raise ValueError(f"pooling padding {p} exceeds half the kernel {k}")
     return k, s, [(pi, pi) for pi in p]
 
@@ -138,10 +161,14 @@ def pool_windows(
     padding: IntOrTuple,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
+    wide_padding: bool = False,
 ) -> Windows:
     """``sliding_windows`` under the pooling conventions; every window must hold a real
-    element (else max/min/mean are undefined)."""
-    k, s, pads = pool_geometry(x, kernel, stride, padding)
+    element (else max/min/mean are undefined). ``wide_padding``: padding above k // 2 is
+    allowed (JAX's reduce_window and an explicit tf.pad take any; torch raises)."""
+    if isinstance(padding, str) and ceil_mode:
+        raise ValueError("padding='same' fixes the window count: no ceil_mode")
+    k, s, pads = pool_geometry(x, kernel, stride, padding, dilation, wide_padding)
     d = _canon.pair(dilation, len(k))
     if min(d) < 1:
         raise ValueError(f"dilation must be >= 1, got {d}")
@@ -180,16 +207,17 @@ def max_pool_with_indices(
     *,
     kernel: IntOrTuple,
     stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
+    padding: IntOrTuple | str = 0,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
+    wide_padding: bool = False,
 ) -> MaxPoolResult:
     """``max_pool`` plus torch's indices: for each (n, c), the int64 row-major flat index of
     the chosen element in the unpadded input plane (x in 1-D, y*W + x in 2-D,
     (z*H + y)*W + x in 3-D). Ties: the first (lowest flat index) maximum."""
     x = _canon.asarray(x)
     win = pool_windows(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
-                       ceil_mode=ceil_mode)
+                       ceil_mode=ceil_mode, wide_padding=wide_padding)
     slot = first_extremum(win, largest=True)
     flat = np.broadcast_to(win.flat_index, win.values.shape)
     return MaxPoolResult(_take_slot(win.values, slot), _take_slot(flat, slot).astype(np.int64))
@@ -200,9 +228,10 @@ def max_pool(
     *,
     kernel: IntOrTuple,
     stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
+    padding: IntOrTuple | str = 0,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
+    wide_padding: bool = False,
 ) -> Any:
     """Max over each window: y = max(P) (notes 003), x (N, C, *spatial) -> (N, C, *out).
 
@@ -210,9 +239,12 @@ def max_pool(
     defaults to the kernel. Subgradient: the whole gradient goes to the first (lowest flat
     index) maximal element of the window (torch's and TF's tie rule; the JVP on duals uses
     the same element). Adapters should avoid ties: frameworks agree only on the forward.
+    ``wide_padding=True`` allows padding above kernel // 2 (torch raises; JAX and an explicit
+    tf.pad take it); every window must still hold a real element.
     """
     return max_pool_with_indices(x, kernel=kernel, stride=stride, padding=padding,
-                                 dilation=dilation, ceil_mode=ceil_mode).values
+                                 dilation=dilation, ceil_mode=ceil_mode,
+                                 wide_padding=wide_padding).values
 
 
 def min_pool(
@@ -220,7 +252,7 @@ def min_pool(
     *,
     kernel: IntOrTuple,
     stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
+    padding: IntOrTuple | str = 0,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
 ) -> Any:
@@ -239,7 +271,9 @@ def _masked_window_sum(values: Any, valid: np.ndarray) -> Any:
     return np.sum(np.where(valid, values, np.zeros_like(values)), axis=-1)
 
 
-def _divisor(win: Windows, count_include_pad: bool) -> Any:
+def _divisor(win: Windows, count_include_pad: bool, divisor_override: int | None = None) -> Any:
+    if divisor_override is not None:
+        return _canon.scalar(float(divisor_override))
     count = (win.counted if count_include_pad else win.valid).sum(axis=-1)
     return _canon.asarray(count.astype(np.float64))
 
@@ -249,9 +283,11 @@ def avg_pool(
     *,
     kernel: IntOrTuple,
     stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
+    padding: IntOrTuple | str = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
+    divisor_override: int | None = None,
+    wide_padding: bool = False,
 ) -> Any:
     """Mean over each window: y = sum(P) / divisor (notes 003: mean(P)).
 
@@ -261,11 +297,21 @@ def avg_pool(
     [-p, n + p) (explicit padding counted, the ceil-mode overhang past n + p not);
     ``count_include_pad=False`` counts the real elements only (TF/Keras 'same'). Example: k=2,
     s=2, p=0, ceil_mode on a length-5 axis: the last window holds one element and divides by 1.
+    ``divisor_override`` d (torch's, an int != 0): every window's sum is divided by d instead,
+    whatever it covers (count_include_pad is then unused).
+    ``padding="same"``: TF's SAME padding (``same_pads``: the extra element of an odd total
+    at the end); TF's avg_pool 'SAME' divides by the real elements (count_include_pad=False);
+    True counts the padding (ONNX's count_include_pad=1).
+    ``wide_padding=True``: padding above kernel // 2 allowed (see ``max_pool``).
     No dilation (torch's avg_pool has none).
     """
+    if divisor_override is not None and divisor_override == 0:
+        raise ValueError("divisor_override must be nonzero")
     x = _canon.asarray(x)
-    win = pool_windows(x, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    return _masked_window_sum(win.values, win.valid) / _divisor(win, count_include_pad)
+    win = pool_windows(x, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                       wide_padding=wide_padding)
+    return (_masked_window_sum(win.values, win.valid)
+            / _divisor(win, count_include_pad, divisor_override))
 
 
 def l2_pool(
@@ -276,30 +322,43 @@ def l2_pool(
     padding: IntOrTuple = 0,
     mean: bool = True,
     count_include_pad: bool = True,
+    norm_type: float = 2.0,
 ) -> Any:
-    """L2 pooling over each window.
+    """L2 (or Lp) pooling over each window.
 
     mean=True (the notes' definition, a root-mean-square): y = sqrt(sum p^2 / n), with n the
     divisor of ``avg_pool`` (``count_include_pad`` as there; without padding n = prod(kernel)).
     mean=False: torch's LPPool with norm_type 2, y = sqrt(sum p^2) (no 1/n).
+
+    ``norm_type`` P > 0 (finite) generalises the power: y = (sum |x|^P [/ n])^(1/P), the Lp
+    norm of the window. Sign convention: |x|, so every window is nonnegative. torch's
+    F.lp_pool raises x itself to P (x.pow(P), docs/conventions/pooling.md §3.3): for odd
+    integer P it sums signed powers, for a fractional P a negative x gives NaN; it equals
+    this option only on |x| (mappings pass |x|). P = 2 is the default and the form above.
+
     Padding contributes zeros. No ceil_mode (torch's LPPool partial windows are inconsistent,
-    docs/conventions/pooling.md §3.3). Not differentiable where a window is all zero (sqrt at
-    0: the dual tangent is inf/NaN there); specs avoid all-zero windows. The float64 reference
-    scales each window by a power of two before squaring (no overflow above 1e154 or
-    underflow below 1e-154); other dtypes square directly, as every framework's composition.
+    docs/conventions/pooling.md §3.3). Not differentiable where a window is all zero (and for
+    P <= 1 where an element is 0); specs avoid zeros. The float64 reference
+    scales each window by a power of two before the powers (no overflow above 1e154 or
+    underflow below 1e-154); other dtypes take the powers directly, as every framework's
+    composition.
     """
+    if not 0 < norm_type < np.inf:
+        raise ValueError(f"norm_type must be finite and > 0, got {norm_type}")
     x = _canon.asarray(x)
     win = pool_windows(x, kernel=kernel, stride=stride, padding=padding)
     values, top = win.values, None
     if _reference.reference():
-        # Scaled by a power of two before squaring: compensates the squares' overflow
+        # Scaled by a power of two before the powers: compensates their overflow
         # (|x| > 1e154) and underflow (|x| < 1e-154); the scaling itself is exact.
         top = np.max(np.where(win.valid, np.abs(_canon.primal(values)), 0.0), axis=-1)
         values = _reference.scale_down(values, top[..., None])
-    total = _masked_window_sum(values * values, win.valid)
+    square = norm_type == 2.0
+    powers = values * values if square else np.abs(values) ** _canon.scalar(norm_type)
+    total = _masked_window_sum(powers, win.valid)
     if mean:
         total = total / _divisor(win, count_include_pad)
-    root = np.sqrt(total)
+    root = np.sqrt(total) if square else total ** _canon.scalar(1.0 / norm_type)
     return root if top is None else _reference.scale_up(root, top)
 
 

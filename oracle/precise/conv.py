@@ -22,8 +22,21 @@ from oracle.conv import EDGE_KERNEL, _pads
 from oracle.precise._common import fsum, mp
 
 
+def _source(p: int, n: int, mode: str) -> int | None:
+    """The input index that padded position p holds (None: a zero)."""
+    if 0 <= p < n:
+        return p
+    if mode == "reflect":  # mirror about the edge element, not repeating it
+        return -p if p < 0 else 2 * n - 2 - p
+    if mode == "replicate":
+        return 0 if p < 0 else n - 1
+    if mode == "circular":
+        return p + n if p < 0 else p - n
+    return None
+
+
 def _conv(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
-          groups: int) -> np.ndarray:
+          groups: int, padding_mode: str = "zeros") -> np.ndarray:
     x, w = mp(x), mp(w)
     r = x.ndim - 2
     k, s, d = w.shape[2:], _canon.pair(stride, r), _canon.pair(dilation, r)
@@ -41,16 +54,18 @@ def _conv(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
             terms = [] if bias is None else [bias[o]]
             for c in range(per_in):
                 for j in np.ndindex(tuple(k)):
-                    pos = tuple(i[t] * s[t] + j[t] * d[t] - pads[t][0] for t in range(r))
-                    if all(0 <= pos[t] < sizes[t] for t in range(r)):
+                    pos = tuple(_source(i[t] * s[t] + j[t] * d[t] - pads[t][0], sizes[t],
+                                        padding_mode) for t in range(r))
+                    if all(q is not None for q in pos):
                         terms.append(w[(o, c) + j] * x[(a, g * per_in + c) + pos])
             y[(a, o) + i] = fsum(terms)
     return y
 
 
 def conv1d(x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
-           dilation: Any = 1, groups: int = 1) -> np.ndarray:
-    return _conv(x, w, b, stride, padding, dilation, groups)
+           dilation: Any = 1, groups: int = 1, padding_mode: str = "zeros") -> np.ndarray:
+    """Exact sums; ``padding_mode`` maps each padded position to the input element it holds."""
+    return _conv(x, w, b, stride, padding, dilation, groups, padding_mode)
 
 
 conv2d = conv1d

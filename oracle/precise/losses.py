@@ -65,9 +65,36 @@ def _per_sample(z: np.ndarray, target: Any) -> list[Any]:
     return out
 
 
-def cross_entropy(logits: Any, target: Any, *, reduction: str = "mean") -> Any:
+def cross_entropy(logits: Any, target: Any, weight: Any = None, *, reduction: str = "mean",
+                  ignore_index: int | None = None, label_smoothing: float = 0.0) -> Any:
+    """The smoothed target q = (1 - s) t + s / C written out per class and the weighted sum
+    -sum_c w_c q_c log p_c taken exactly; ignored samples dropped from the sum and, for index
+    targets, the mean divides by the kept targets' weights."""
     z = mp(logits)
-    return _reduce(_per_sample(z, target), (z.shape[0],), reduction)
+    n, c = z.shape
+    if weight is None and ignore_index is None and not label_smoothing:
+        return _reduce(_per_sample(z, target), (n,), reduction)
+    w = [mpmath.mpf(1)] * c if weight is None else list(mp(weight))
+    s = mpmath.mpf(label_smoothing)
+    index = np.asarray(target).dtype.kind in "iu"
+    losses, denominator = [], []
+    for i in range(n):
+        if index:
+            y = int(np.asarray(target)[i])
+            if ignore_index is not None and y == ignore_index:
+                losses.append(mpmath.mpf(0))
+                continue
+            t = [mpmath.mpf(1) if k == y else mpmath.mpf(0) for k in range(c)]
+            denominator.append(w[y])
+        else:
+            t = list(mp(target)[i])
+            denominator.append(mpmath.mpf(1))
+        logp = log_softmax_row(list(z[i]))
+        q = [(1 - s) * t[k] + s / c for k in range(c)]
+        losses.append(-fsum(w[k] * q[k] * logp[k] for k in range(c)))
+    if reduction == "mean":
+        return np.array(fsum(losses) / fsum(denominator), dtype=object)
+    return _reduce(losses, (n,), reduction)
 
 
 def sequence_cross_entropy(logits: Any, target: Any, *, reduction: str = "mean") -> Any:

@@ -44,9 +44,10 @@ def _divisors(win: Any, count_include_pad: bool) -> np.ndarray:
 
 
 def max_pool(x: Any, *, kernel: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-             ceil_mode: bool = False) -> np.ndarray:
+             ceil_mode: bool = False, wide_padding: bool = False) -> np.ndarray:
     slots, valid, _ = _windows(x, kernel=kernel, stride=stride, padding=padding,
-                               dilation=dilation, ceil_mode=ceil_mode)
+                               dilation=dilation, ceil_mode=ceil_mode,
+                               wide_padding=wide_padding)
     return _reduce(slots, valid, max)
 
 
@@ -58,20 +59,26 @@ def min_pool(x: Any, *, kernel: Any, stride: Any = None, padding: Any = 0, dilat
 
 
 def avg_pool(x: Any, *, kernel: Any, stride: Any = None, padding: Any = 0,
-             ceil_mode: bool = False, count_include_pad: bool = True) -> np.ndarray:
+             ceil_mode: bool = False, count_include_pad: bool = True,
+             divisor_override: int | None = None, wide_padding: bool = False) -> np.ndarray:
+    """Exact window sum over the divisor: torch's count, or ``divisor_override`` when given."""
     slots, valid, win = _windows(x, kernel=kernel, stride=stride, padding=padding,
-                                 ceil_mode=ceil_mode)
+                                 ceil_mode=ceil_mode, wide_padding=wide_padding)
     sums = _reduce(slots, valid, fsum)
+    if divisor_override is not None:
+        return sums / mpmath.mpf(divisor_override)
     return sums / np.broadcast_to(_divisors(win, count_include_pad), sums.shape)
 
 
 def l2_pool(x: Any, *, kernel: Any, stride: Any = None, padding: Any = 0, mean: bool = True,
-            count_include_pad: bool = True) -> np.ndarray:
+            count_include_pad: bool = True, norm_type: float = 2.0) -> np.ndarray:
+    """(sum |v|^P [/ n])^(1/P) per window, P = norm_type (2: the root of the sum of squares)."""
     slots, valid, win = _windows(x, kernel=kernel, stride=stride, padding=padding)
-    sums = _reduce(slots, valid, lambda vals: fsum(v * v for v in vals))
+    p = mpmath.mpf(norm_type)
+    sums = _reduce(slots, valid, lambda vals: fsum(abs(v) ** p for v in vals))
     if mean:
         sums = sums / np.broadcast_to(_divisors(win, count_include_pad), sums.shape)
-    return np.vectorize(mpmath.sqrt, otypes=[object])(sums)
+    return np.vectorize(lambda t: t ** (1 / p), otypes=[object])(sums)
 
 
 def _planes(x: Any) -> np.ndarray:
@@ -121,14 +128,15 @@ def max_unpool(values: Any, indices: Any, *, output_size: Any) -> np.ndarray:
     return out.reshape((n, c) + size)
 
 
-def kmax_pool(x: Any, *, k: int, axis: int = -1) -> np.ndarray:
+def kmax_pool(x: Any, *, k: int, axis: int = -1, largest: bool = True) -> np.ndarray:
     x = mp(x)
     moved = np.moveaxis(x, axis, -1)
     out = np.empty(moved.shape[:-1] + (k,), dtype=object)
     for idx in np.ndindex(moved.shape[:-1]):
         row = list(moved[idx])
-        # Larger first; among equal values the lower index first (a stable ranking).
-        ranked = sorted(range(len(row)), key=lambda i: (-row[i], i))
+        # Larger (smaller) first; among equal values the lower index first.
+        sign = -1 if largest else 1
+        ranked = sorted(range(len(row)), key=lambda i: (sign * row[i], i))
         out[idx] = [row[i] for i in sorted(ranked[:k])]
     return np.moveaxis(out, -1, axis)
 

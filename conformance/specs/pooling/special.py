@@ -111,14 +111,19 @@ def _unpool(dtype: str) -> st.SearchStrategy[Case]:
     return draw()
 
 
-def _kmax(values):
+def _kmax(values, smallest: bool = False):
+    """``smallest``: torch.topk(largest=False) drawn too (largest True or False)."""
+
     def inputs(dtype: str) -> st.SearchStrategy[Case]:
         @st.composite
         def draw(d: st.DrawFn) -> Case:
             shape = d(S.shapes(1, 3, 1, 6, menu=5))
             axis = d(S.axis_of(len(shape)))
             k = d(st.integers(1, shape[axis]))
-            return Case((d(values(shape)),), {"k": k, "axis": axis}, ("x",))
+            kwargs = {"k": k, "axis": axis}
+            if smallest:
+                kwargs["largest"] = d(st.booleans())
+            return Case((d(values(shape)),), kwargs, ("x",))
 
         return draw()
 
@@ -153,7 +158,8 @@ register(
            check=_stochastic_check,
            notes="training-time picks: chi-square test of the slot frequencies"),
     OpSpec("pool.max_unpool", P.max_unpool, _unpool, grad_wrt=(0,), bench=_unpool_bench()),
-    OpSpec("pool.kmax", P.kmax_pool, _kmax(unique_values), grad_wrt=(0,), bench=_kmax_bench()),
+    OpSpec("pool.kmax", P.kmax_pool, _kmax(unique_values, smallest=True), grad_wrt=(0,),
+           bench=_kmax_bench()),
     OpSpec("pool.kmax/ties", P.kmax_pool, _kmax(tied_values), grad_wrt=(0,),
            notes="ties: the lowest index is kept first (JAX's and TF's top_k rule)"),
 )

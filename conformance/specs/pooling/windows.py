@@ -166,6 +166,30 @@ MENUS = {1: menu(1, 3, ceil=True), 2: menu(2, 5, ceil=True), 3: menu(3, 3, ceil=
 DILATED_MENU = menu(1, 2, dilation=True, ceil=True) + menu(2, 3, dilation=True, ceil=True)
 L2_MENU = menu(2, 4)
 CIP = {"count_include_pad": st.booleans()}
+# TF's SAME padding (padding="same"), fixed scenarios with odd totals (the extra element at
+# the end) on some axes and even ones on others, 1-d and 2-d (3-d pools lack half kernels on
+# torch's CPU and float64 ones in TF's MaxPool3D: pool.avg/3d covers those).
+_G = {"dilation": None, "ceil_mode": False, "padding": "same"}
+SAME_MENU: list[Scenario] = [
+    ((2, 2, 7), {**_G, "kernel": (2,), "stride": (1,), "dilation": (1,)}),
+    ((1, 2, 7), {**_G, "kernel": (3,), "stride": (2,), "dilation": (1,)}),
+    ((1, 2, 6, 5), {**_G, "kernel": (3, 2), "stride": (1, 2), "dilation": (1, 1)}),
+    ((2, 1, 5, 5), {**_G, "kernel": (2, 3), "stride": (2, 2), "dilation": (1, 1)}),
+]
+# Padding above kernel // 2 (wide_padding=True): torch raises, JAX's reduce_window and an
+# explicit tf.pad take it. Every window still holds a real element.
+_W = {"ceil_mode": False, "wide_padding": True}
+WIDE_MENU: list[Scenario] = [
+    ((2, 2, 5), {**_W, "kernel": (3,), "stride": (2,), "padding": (2,), "dilation": (1,)}),
+    ((2, 1, 7), {**_W, "kernel": (4,), "stride": (3,), "padding": (3,), "dilation": (1,)}),
+    ((1, 2, 6, 5), {**_W, "kernel": (2, 3), "stride": (2, 2), "padding": (1, 2),
+                    "dilation": (1, 1)}),
+]
+WIDE = ("wide_padding",)
+# torch's avg_pool divisor_override: any nonzero int (1 to past the largest window).
+DIVISOR = {"divisor_override": st.integers(1, 12)}
+# Lp pooling's powers (torch's LPPool norm_type), dyadic; 2 is pool.l2's own.
+LP_NORMS = (1.0, 1.5, 3.0, 4.0)
 
 # --- benchmarks: NC* batches, kernel 3, stride 2, padding 1 ----------------------------------
 BENCH_SHAPES = {
@@ -215,9 +239,28 @@ register(
              scenario_inputs(MENUS[r], free_values(-4.0, 4.0), AVG_KEYS, CIP),
              grad_wrt=(0,), bench=bench(r, AVG_KEYS, count_include_pad=True))
       for r in (1, 2, 3)),
+    OpSpec("pool.avg/divisor", P.avg_pool,
+           scenario_inputs(MENUS[2], free_values(-4.0, 4.0), AVG_KEYS, {**CIP, **DIVISOR}),
+           grad_wrt=(0,), notes="torch's divisor_override: every window sum over one int"),
+    OpSpec("pool.max/same", P.max_pool, scenario_inputs(SAME_MENU, unique_values, MAX_KEYS),
+           grad_wrt=(0,), notes="TF's SAME padding, asymmetric for an odd total"),
+    OpSpec("pool.avg/same", P.avg_pool,
+           scenario_inputs(SAME_MENU, free_values(-4.0, 4.0), AVG_KEYS, CIP), grad_wrt=(0,),
+           notes="TF's SAME padding; count_include_pad=False is TF's divisor"),
+    OpSpec("pool.max/wide_padding", P.max_pool,
+           scenario_inputs(WIDE_MENU, unique_values, MAX_KEYS + WIDE), grad_wrt=(0,),
+           notes="padding above kernel // 2 (torch raises)"),
+    OpSpec("pool.avg/wide_padding", P.avg_pool,
+           scenario_inputs(WIDE_MENU, free_values(-4.0, 4.0), AVG_KEYS + WIDE, CIP),
+           grad_wrt=(0,), notes="padding above kernel // 2 (torch raises)"),
     OpSpec("pool.l2", P.l2_pool,
            scenario_inputs(L2_MENU, nonzero_values, L2_KEYS, {"mean": st.booleans(), **CIP}),
            grad_wrt=(0,), bench=bench(2, L2_KEYS, mean=True, count_include_pad=True)),
+    OpSpec("pool.l2/lp", P.l2_pool,
+           scenario_inputs(L2_MENU, nonzero_values, L2_KEYS,
+                           {"mean": st.booleans(), **CIP,
+                            "norm_type": st.sampled_from(LP_NORMS)}),
+           grad_wrt=(0,), notes="Lp pooling, norm_type P in {1, 1.5, 3, 4}, of |x|"),
     OpSpec("pool.global_avg", P.global_avg_pool, _global(free_values(-4.0, 4.0)),
            grad_wrt=(0,), bench=_global_bench()),
     OpSpec("pool.global_max", P.global_max_pool, _global(unique_values), grad_wrt=(0,),
