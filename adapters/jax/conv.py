@@ -53,9 +53,9 @@ class ConvOps:
     @implements("conv.conv1d", native="jax.lax.conv_general_dilated",
                 params={
                         "lhs_dilation": "fixed: None (no input dilation)",
-                        "rhs_dilation": "drawn",
+                        "rhs_dilation": "drawn: from dilation",
                         "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
-                        "feature_group_count": "drawn",
+                        "feature_group_count": "drawn: from groups",
                         "batch_group_count": "fixed: 1",
                         "precision": "fixed: None, the backend default",
                         "out_sharding": "fixed: None, one device",
@@ -67,9 +67,9 @@ class ConvOps:
     @implements("conv.conv2d", native="jax.lax.conv_general_dilated",
                 params={
                         "lhs_dilation": "fixed: None (no input dilation)",
-                        "rhs_dilation": "drawn",
+                        "rhs_dilation": "drawn: from dilation",
                         "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
-                        "feature_group_count": "drawn",
+                        "feature_group_count": "drawn: from groups",
                         "batch_group_count": "fixed: 1",
                         "precision": "fixed: None, the backend default",
                         "out_sharding": "fixed: None, one device",
@@ -79,11 +79,13 @@ class ConvOps:
         return conv(x, w, b, stride, padding, dilation, groups)
 
     @implements("conv.conv1d/padding_mode", composed=True, native="jax.numpy.pad",
-                params={"mode": "drawn", "constant_values": "fixed: unused (no constant mode)",
+                params={"mode": "drawn: from padding_mode",
+                        "constant_values": "fixed: unused (no constant mode)",
                         "end_values": "fixed: unused (no linear_ramp mode)",
                         "reflect_type": "fixed: even, torch's reflect"})
     @implements("conv.conv2d/padding_mode", composed=True, native="jax.numpy.pad",
-                params={"mode": "drawn", "constant_values": "fixed: unused (no constant mode)",
+                params={"mode": "drawn: from padding_mode",
+                        "constant_values": "fixed: unused (no constant mode)",
                         "end_values": "fixed: unused (no linear_ramp mode)",
                         "reflect_type": "fixed: even, torch's reflect"})
     def conv_padding_mode(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
@@ -101,9 +103,9 @@ class ConvOps:
     @implements("conv.conv3d", native="jax.lax.conv_general_dilated",
                 params={
                         "lhs_dilation": "fixed: None (no input dilation)",
-                        "rhs_dilation": "drawn",
+                        "rhs_dilation": "drawn: from dilation",
                         "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
-                        "feature_group_count": "drawn",
+                        "feature_group_count": "drawn: from groups",
                         "batch_group_count": "fixed: 1",
                         "precision": "fixed: None, the backend default",
                         "out_sharding": "fixed: None, one device",
@@ -114,10 +116,11 @@ class ConvOps:
 
     @implements("conv.conv_transpose2d", native="jax.lax.conv_general_dilated",
                 params={
-                        "lhs_dilation": "drawn",
-                        "rhs_dilation": "drawn",
+                        "lhs_dilation": "drawn: from stride (a transposed convolution "
+                                        "dilates its input by the stride)",
+                        "rhs_dilation": "drawn: from dilation",
                         "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
-                        "feature_group_count": "drawn",
+                        "feature_group_count": "drawn: from groups",
                         "batch_group_count": "fixed: 1",
                         "precision": "fixed: None, the backend default",
                         "out_sharding": "fixed: None, one device",
@@ -141,9 +144,9 @@ class ConvOps:
     @implements("conv.depthwise2d", native="jax.lax.conv_general_dilated",
                 params={
                         "lhs_dilation": "fixed: None (no input dilation)",
-                        "rhs_dilation": "drawn",
+                        "rhs_dilation": "drawn: from dilation",
                         "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
-                        "feature_group_count": "drawn",
+                        "feature_group_count": "drawn: from x.shape (one group per input channel)",
                         "batch_group_count": "fixed: 1",
                         "precision": "fixed: None, the backend default",
                         "out_sharding": "fixed: None, one device",

@@ -160,7 +160,8 @@ class PoolingOps:
     @implements("pool.max", native="jax.lax.reduce_window",
                 params={
                         "base_dilation": "fixed: None",
-                        "window_dilation": "drawn", "window_strides": "drawn",
+                        "window_dilation": "drawn: from dilation",
+                        "window_strides": "drawn: from stride",
                         "padding": "drawn"})
     def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
@@ -175,7 +176,8 @@ class PoolingOps:
     @implements("pool.min", native="jax.lax.reduce_window",
                 params={
                         "base_dilation": "fixed: None",
-                        "window_dilation": "drawn", "window_strides": "drawn",
+                        "window_dilation": "fixed: 1; the pool.min menus draw no dilation",
+                        "window_strides": "drawn: from stride",
                         "padding": "drawn"})
     def min_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
@@ -190,7 +192,8 @@ class PoolingOps:
                 params={
                         "base_dilation": "fixed: None",
                         "window_dilation": "fixed: None, no dilation with same padding",
-                        "window_strides": "drawn", "padding": "drawn"})
+                        "window_strides": "drawn: from stride",
+                        "padding": "fixed: 'same', what the variant tests"})
     def max_pool_same(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: str, dilation: Sequence[int], ceil_mode: bool) -> Any:
         # reduce_window with TF's (before, after) split, -inf padding (never chosen).
@@ -204,8 +207,8 @@ class PoolingOps:
 
     @implements("pool.max/wide_padding",
                 native="jax.lax.reduce_window",
-                params={"window_strides": "drawn", "padding": "drawn",
-                        "base_dilation": "fixed: None", "window_dilation": "drawn"})
+                params={"window_strides": "drawn: from stride", "padding": "drawn",
+                        "base_dilation": "fixed: None", "window_dilation": "drawn: from dilation"})
     def max_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool,
                       wide_padding: bool) -> Any:

@@ -94,7 +94,7 @@ class ConvOps:
                 ),
                 params={
                         "data_format": "fixed: channels-last (the CPU kernel layout)",
-                        "dilations": "drawn",
+                        "dilations": "drawn: from dilation",
                         "name": "fixed: None",
                         "mode": "fixed: CONSTANT (zeros)",
                         "constant_values": "fixed: 0"})
@@ -109,7 +109,7 @@ class ConvOps:
                 ),
                 params={
                         "data_format": "fixed: channels-last (the CPU kernel layout)",
-                        "dilations": "drawn",
+                        "dilations": "drawn: from dilation",
                         "name": "fixed: None",
                         "mode": "fixed: CONSTANT (zeros)",
                         "constant_values": "fixed: 0"})
@@ -118,10 +118,12 @@ class ConvOps:
         return conv(x, w, b, stride, padding, dilation)
 
     @implements("conv.conv1d/padding_mode", composed=True, native="tensorflow.pad",
-                params={"mode": "drawn", "constant_values": "fixed: 0, unused (REFLECT)",
+                params={"mode": "drawn: from padding_mode",
+                        "constant_values": "fixed: 0, unused (REFLECT)",
                         "name": "fixed: None"})
     @implements("conv.conv2d/padding_mode", composed=True, native="tensorflow.pad",
-                params={"mode": "drawn", "constant_values": "fixed: 0, unused (REFLECT)",
+                params={"mode": "drawn: from padding_mode",
+                        "constant_values": "fixed: 0, unused (REFLECT)",
                         "name": "fixed: None"})
     def conv_padding_mode(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                           padding: Any = 0, dilation: Any = 1, groups: int = 1,
@@ -140,7 +142,7 @@ class ConvOps:
                 ),
                 params={
                         "data_format": "fixed: channels-last (the CPU kernel layout)",
-                        "dilations": "drawn",
+                        "dilations": "fixed: 1; the conv.conv3d menu has no dilation",
                         "name": "fixed: None",
                         "mode": "fixed: CONSTANT (zeros)",
                         "constant_values": "fixed: 0"})
@@ -165,7 +167,7 @@ class ConvOps:
                 ),
                 params={
                         "data_format": "fixed: channels-last (the CPU kernel layout)",
-                        "dilations": "drawn",
+                        "dilations": "drawn: from dilation",
                         "name": "fixed: None",
                         "mode": "fixed: CONSTANT (zeros)",
                         "constant_values": "fixed: 0",
@@ -197,7 +199,7 @@ class ConvOps:
                 ),
                 params={
                         "data_format": "fixed: channels-last (the CPU kernel layout)",
-                        "dilations": "drawn",
+                        "dilations": "drawn: from dilation",
                         "name": "fixed: None",
                         "mode": "fixed: CONSTANT (zeros)",
                         "constant_values": "fixed: 0"})

@@ -76,8 +76,8 @@ class LossOps:
     @implements("loss.binary_cross_entropy/logits",
                 native="tensorflow.nn.sigmoid_cross_entropy_with_logits",
                 params={
-                        "labels": "drawn",
-                        "logits": "drawn",
+                        "labels": "drawn: from t",
+                        "logits": "drawn: from z",
                         "name": "fixed: None"})
     def binary_cross_entropy(self, p: Any, t: Any, *, reduction: str,
                              from_logits: bool) -> Any:
@@ -111,7 +111,7 @@ class LossOps:
 
     @implements("loss.cross_entropy/index_ignore",
                 native="keras.losses.SparseCategoricalCrossentropy",
-                params={"from_logits": "fixed: True", "ignore_class": "drawn",
+                params={"from_logits": "fixed: True", "ignore_class": "drawn: from ignore_index",
                         "reduction": "drawn", "axis": "fixed: -1, the class axis",
                         "name": "fixed: the default", "dtype": "fixed: the logits' dtype"})
     def cross_entropy_ignore(self, logits: Any, target: Any, *, reduction: str,

@@ -90,8 +90,8 @@ class PoolingOps:
                         "mode": "fixed: CONSTANT",
                         "constant_values": "fixed: -inf (never chosen)",
                         "padding": "fixed: VALID after tf.pad",
-                        "strides": "drawn",
-                        "dilations": "drawn"})
+                        "strides": "drawn: from stride",
+                        "dilations": "drawn: from dilation"})
     def max_pool(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool) -> Any:
         ends = pool_end_padding(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)

@@ -41,7 +41,9 @@ def _conv(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
 
 
 _MODULE_PARAMS = {
-    "stride": "drawn", "padding": "drawn", "dilation": "drawn", "padding_mode": "drawn",
+    "stride": "drawn", "padding": "drawn", "padding_mode": "drawn",
+    "dilation": "fixed: 1; the padding_mode menus leave dilation to conv.*/extended (TF has "
+                "no CPU gradient kernel for a dilated convolution)",
     "groups": "fixed: 1 in this variant's menu (conv.*/extended draws groups)",
     "bias": "fixed: True, the bias is always drawn",
     "device": "fixed: meta; the parameters are replaced by the drawn w and b",
@@ -52,7 +54,7 @@ _MODULE_PARAMS = {
 class ConvOps:
     @implements("conv.conv1d", native=("torch.nn.functional.conv1d", "torch.nn.functional.pad"),
                 params={
-                        "bias": "drawn",
+                        "bias": "drawn: from b",
                         "stride": "drawn",
                         "padding": "drawn",
                         "dilation": "drawn",
@@ -65,7 +67,7 @@ class ConvOps:
 
     @implements("conv.conv2d", native=("torch.nn.functional.conv2d", "torch.nn.functional.pad"),
                 params={
-                        "bias": "drawn",
+                        "bias": "drawn: from b",
                         "stride": "drawn",
                         "padding": "drawn",
                         "dilation": "drawn",
@@ -94,7 +96,7 @@ class ConvOps:
 
     @implements("conv.conv3d", native=("torch.nn.functional.conv3d", "torch.nn.functional.pad"),
                 params={
-                        "bias": "drawn",
+                        "bias": "drawn: from b",
                         "stride": "drawn",
                         "padding": "drawn",
                         "dilation": "drawn",
@@ -107,7 +109,7 @@ class ConvOps:
 
     @implements("conv.conv_transpose2d", native="torch.nn.functional.conv_transpose2d",
                 params={
-                        "bias": "drawn",
+                        "bias": "drawn: from b",
                         "stride": "drawn",
                         "padding": "drawn",
                         "output_padding": "drawn",
@@ -127,7 +129,7 @@ class ConvOps:
                     "torch.nn.functional.pad",
                 ),
                 params={
-                        "bias": "drawn",
+                        "bias": "drawn: from b",
                         "stride": "drawn",
                         "padding": "drawn",
                         "dilation": "drawn",

@@ -18,7 +18,7 @@ _ACTIVATIONS = {
 
 class DenseOps:
     @implements("nn.dense", native="torch.nn.functional.linear",
-                params={"bias": "drawn"})
+                params={"bias": "drawn: from b"})
     def dense(self, x: Any, w: Any, b: Any = None, *, activation: str) -> Any:
         return _ACTIVATIONS[activation](F.linear(x, w, b))
 

@@ -43,6 +43,9 @@ def _window_counts(x: Any, kernel: Sequence[int], stride: Sequence[int],
     return torch.round(mean * math.prod(kernel))[0, 0]
 
 
+
+_WIDE_CEIL = "fixed: False; the wide-padding menus keep ceil_mode off"
+
 class PoolingOps:
     @implements("pool.max", native=(
                     "torch.nn.functional.max_pool1d",
@@ -63,7 +66,7 @@ class PoolingOps:
                 params={
                         "stride": "drawn",
                         "padding": "drawn",
-                        "dilation": "drawn",
+                        "dilation": "fixed: 1; pool.max/dilated draws dilation",
                         "ceil_mode": "drawn",
                         "return_indices": "fixed: True"})
     def max_pool_with_indices(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
@@ -124,7 +127,7 @@ class PoolingOps:
     @implements("pool.max/wide_padding",
                 native=("torch.nn.functional.max_pool1d", "torch.nn.functional.max_pool2d"),
                 params={"stride": "drawn", "padding": "drawn", "dilation": "drawn",
-                        "ceil_mode": "drawn", "return_indices": "fixed: False"})
+                        "ceil_mode": _WIDE_CEIL, "return_indices": "fixed: False"})
     def max_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool,
                       wide_padding: bool) -> Any:
@@ -135,7 +138,7 @@ class PoolingOps:
 
     @implements("pool.avg/wide_padding",
                 native=("torch.nn.functional.avg_pool1d", "torch.nn.functional.avg_pool2d"),
-                params={"stride": "drawn", "padding": "drawn", "ceil_mode": "drawn",
+                params={"stride": "drawn", "padding": "drawn", "ceil_mode": _WIDE_CEIL,
                         "count_include_pad": "drawn",
                         "divisor_override": "fixed: None (pool.avg/divisor draws it)"})
     def avg_pool_wide(self, x: Any, *, kernel: Sequence[int], stride: Sequence[int],
@@ -227,7 +230,7 @@ class PoolingOps:
         return _kernel("max_unpool", values)(values, indices, ker, 1, pad, output_size=size)
 
     @implements("pool.kmax", composed=True, native="torch.topk",
-                params={"dim": "drawn", "largest": "drawn",
+                params={"dim": "drawn: from axis", "largest": "drawn",
                         "sorted": "fixed: True; the kept indices are sorted afterwards",
                         "out": "fixed: None"})
     def kmax_pool(self, x: Any, *, k: int, axis: int, largest: bool = True) -> Any:

@@ -88,6 +88,7 @@ DEPTHWISE_STRIDED_DILATED = [
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 CONV1D_MODES = [
     ((2, 2, 6), (3, 2, 3), {"stride": 2, "padding": 2}),
+    ((1, 2, 7), (2, 2, 3), {"stride": 1, "padding": 1}),
 ]
 CONV2D_MODES = [
     ((2, 3, 6, 5), (4, 3, 3, 2), {"stride": (2, 1), "padding": (1, 1)}),
