@@ -48,46 +48,40 @@ def conv(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any, group
 # torch's padding_mode -> jnp.pad's mode ("zeros" keeps the convolution's own padding).
 JNP_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
+# lax.conv_general_dilated's keywords, as every mapping below passes them.
+CONV_PARAMS = {
+    "lhs_dilation": "fixed: None (no input dilation)",
+    "rhs_dilation": "drawn: from dilation",
+    "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
+    "feature_group_count": "drawn: from groups",
+    "batch_group_count": "fixed: 1",
+    "precision": "fixed: None, the backend default",
+    "out_sharding": "fixed: None, one device",
+    "preferred_element_type": "fixed: None, the input dtype",
+}
+PAD_PARAMS = {"mode": "drawn: from padding_mode",
+              "constant_values": "fixed: unused (no constant mode)",
+              "end_values": "fixed: unused (no linear_ramp mode)",
+              "reflect_type": "fixed: even, torch's reflect"}
+
 
 class ConvOps:
     @implements("conv.conv1d", native="jax.lax.conv_general_dilated",
-                params={
-                        "lhs_dilation": "fixed: None (no input dilation)",
-                        "rhs_dilation": "drawn: from dilation",
-                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
-                        "feature_group_count": "drawn: from groups",
-                        "batch_group_count": "fixed: 1",
-                        "precision": "fixed: None, the backend default",
-                        "out_sharding": "fixed: None, one device",
-                        "preferred_element_type": "fixed: None, the input dtype"})
+                params=CONV_PARAMS)
     def conv1d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation, groups)
 
     @implements("conv.conv2d", native="jax.lax.conv_general_dilated",
-                params={
-                        "lhs_dilation": "fixed: None (no input dilation)",
-                        "rhs_dilation": "drawn: from dilation",
-                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
-                        "feature_group_count": "drawn: from groups",
-                        "batch_group_count": "fixed: 1",
-                        "precision": "fixed: None, the backend default",
-                        "out_sharding": "fixed: None, one device",
-                        "preferred_element_type": "fixed: None, the input dtype"})
+                params=CONV_PARAMS)
     def conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation, groups)
 
     @implements("conv.conv1d/padding_mode", composed=True, native="jax.numpy.pad",
-                params={"mode": "drawn: from padding_mode",
-                        "constant_values": "fixed: unused (no constant mode)",
-                        "end_values": "fixed: unused (no linear_ramp mode)",
-                        "reflect_type": "fixed: even, torch's reflect"})
+                params=PAD_PARAMS)
     @implements("conv.conv2d/padding_mode", composed=True, native="jax.numpy.pad",
-                params={"mode": "drawn: from padding_mode",
-                        "constant_values": "fixed: unused (no constant mode)",
-                        "end_values": "fixed: unused (no linear_ramp mode)",
-                        "reflect_type": "fixed: even, torch's reflect"})
+                params=PAD_PARAMS)
     def conv_padding_mode(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                           padding: Any = 0, dilation: Any = 1, groups: int = 1,
                           padding_mode: str = "zeros") -> Any:
@@ -101,30 +95,15 @@ class ConvOps:
         return conv(xp, w, b, stride, "valid", dilation, groups)
 
     @implements("conv.conv3d", native="jax.lax.conv_general_dilated",
-                params={
-                        "lhs_dilation": "fixed: None (no input dilation)",
-                        "rhs_dilation": "drawn: from dilation",
-                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
-                        "feature_group_count": "drawn: from groups",
-                        "batch_group_count": "fixed: 1",
-                        "precision": "fixed: None, the backend default",
-                        "out_sharding": "fixed: None, one device",
-                        "preferred_element_type": "fixed: None, the input dtype"})
+                params=CONV_PARAMS)
     def conv3d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation, groups)
 
     @implements("conv.conv_transpose2d", native="jax.lax.conv_general_dilated",
-                params={
+                params={**CONV_PARAMS,
                         "lhs_dilation": "drawn: from stride (a transposed convolution "
-                                        "dilates its input by the stride)",
-                        "rhs_dilation": "drawn: from dilation",
-                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
-                        "feature_group_count": "drawn: from groups",
-                        "batch_group_count": "fixed: 1",
-                        "precision": "fixed: None, the backend default",
-                        "out_sharding": "fixed: None, one device",
-                        "preferred_element_type": "fixed: None, the input dtype"})
+                                        "dilates its input by the stride)"})
     def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
                          groups: int = 1) -> Any:
@@ -142,15 +121,9 @@ class ConvOps:
         return add_bias(y, b)
 
     @implements("conv.depthwise2d", native="jax.lax.conv_general_dilated",
-                params={
-                        "lhs_dilation": "fixed: None (no input dilation)",
-                        "rhs_dilation": "drawn: from dilation",
-                        "dimension_numbers": "fixed: the canonical NC*/OI* layouts",
-                        "feature_group_count": "drawn: from x.shape (one group per input channel)",
-                        "batch_group_count": "fixed: 1",
-                        "precision": "fixed: None, the backend default",
-                        "out_sharding": "fixed: None, one device",
-                        "preferred_element_type": "fixed: None, the input dtype"})
+                params={**CONV_PARAMS,
+                        "feature_group_count": "drawn: from x.shape (one group per input "
+                                               "channel)"})
     def depthwise_conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, dilation: Any = 1) -> Any:
         # Depthwise: feature_group_count = C_in, w (C*mult, 1, kH, kW) as OIHW.

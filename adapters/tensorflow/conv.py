@@ -86,18 +86,25 @@ def pad_mode(x: Any, pads: list[tuple[int, int]], mode: str) -> Any:
     return x
 
 
+
+# The keywords of the tf.nn convolutions, tf.pad and bias_add, as the mappings pass them.
+CONV_PARAMS = {
+    "data_format": "fixed: channels-last (the CPU kernel layout)",
+    "dilations": "drawn: from dilation",
+    "name": "fixed: None",
+    "mode": "fixed: CONSTANT (zeros)",
+    "constant_values": "fixed: 0",
+}
+PAD_PARAMS = {"mode": "drawn: from padding_mode",
+              "constant_values": "fixed: 0, unused (REFLECT)", "name": "fixed: None"}
+
 class ConvOps:
     @implements("conv.conv1d", native=(
                     "tensorflow.nn.conv1d",
                     "tensorflow.pad",
                     "tensorflow.nn.bias_add",
                 ),
-                params={
-                        "data_format": "fixed: channels-last (the CPU kernel layout)",
-                        "dilations": "drawn: from dilation",
-                        "name": "fixed: None",
-                        "mode": "fixed: CONSTANT (zeros)",
-                        "constant_values": "fixed: 0"})
+                params=CONV_PARAMS)
     def conv1d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation)  # groups: from the kernel's depth
@@ -107,24 +114,15 @@ class ConvOps:
                     "tensorflow.pad",
                     "tensorflow.nn.bias_add",
                 ),
-                params={
-                        "data_format": "fixed: channels-last (the CPU kernel layout)",
-                        "dilations": "drawn: from dilation",
-                        "name": "fixed: None",
-                        "mode": "fixed: CONSTANT (zeros)",
-                        "constant_values": "fixed: 0"})
+                params=CONV_PARAMS)
     def conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation)
 
     @implements("conv.conv1d/padding_mode", composed=True, native="tensorflow.pad",
-                params={"mode": "drawn: from padding_mode",
-                        "constant_values": "fixed: 0, unused (REFLECT)",
-                        "name": "fixed: None"})
+                params=PAD_PARAMS)
     @implements("conv.conv2d/padding_mode", composed=True, native="tensorflow.pad",
-                params={"mode": "drawn: from padding_mode",
-                        "constant_values": "fixed: 0, unused (REFLECT)",
-                        "name": "fixed: None"})
+                params=PAD_PARAMS)
     def conv_padding_mode(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                           padding: Any = 0, dilation: Any = 1, groups: int = 1,
                           padding_mode: str = "zeros") -> Any:
@@ -140,12 +138,8 @@ class ConvOps:
                     "tensorflow.pad",
                     "tensorflow.nn.bias_add",
                 ),
-                params={
-                        "data_format": "fixed: channels-last (the CPU kernel layout)",
-                        "dilations": "fixed: 1; the conv.conv3d menu has no dilation",
-                        "name": "fixed: None",
-                        "mode": "fixed: CONSTANT (zeros)",
-                        "constant_values": "fixed: 0"})
+                params={**CONV_PARAMS,
+                        "dilations": "fixed: 1; the conv.conv3d menu has no dilation"})
     def conv3d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return conv(x, w, b, stride, padding, dilation)
@@ -165,12 +159,7 @@ class ConvOps:
                     "tensorflow.pad",
                     "tensorflow.nn.bias_add",
                 ),
-                params={
-                        "data_format": "fixed: channels-last (the CPU kernel layout)",
-                        "dilations": "drawn: from dilation",
-                        "name": "fixed: None",
-                        "mode": "fixed: CONSTANT (zeros)",
-                        "constant_values": "fixed: 0",
+                params={**CONV_PARAMS,
                         "padding": "fixed: VALID; the torch padding is a crop afterwards"})
     def conv_transpose2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, output_padding: Any = 0, dilation: Any = 1,
@@ -197,12 +186,7 @@ class ConvOps:
                     "tensorflow.pad",
                     "tensorflow.nn.bias_add",
                 ),
-                params={
-                        "data_format": "fixed: channels-last (the CPU kernel layout)",
-                        "dilations": "drawn: from dilation",
-                        "name": "fixed: None",
-                        "mode": "fixed: CONSTANT (zeros)",
-                        "constant_values": "fixed: 0"})
+                params=CONV_PARAMS)
     def depthwise_conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, dilation: Any = 1) -> Any:
         c = x.shape[1]

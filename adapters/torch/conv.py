@@ -40,6 +40,13 @@ def _conv(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
     return kernel(x, w, b, stride=s, padding=pad, dilation=d, groups=groups)
 
 
+# F.conv*d's and F.pad's keywords, as the functional mappings pass them.
+_FUNCTIONAL_PARAMS = {
+    "bias": "drawn: from b", "stride": "drawn", "padding": "drawn", "dilation": "drawn",
+    "groups": "drawn", "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
+    "value": "fixed: None, zeros",
+}
+
 _MODULE_PARAMS = {
     "stride": "drawn", "padding": "drawn", "padding_mode": "drawn",
     "dilation": "fixed: 1; the padding_mode menus leave dilation to conv.*/extended (TF has "
@@ -53,27 +60,13 @@ _MODULE_PARAMS = {
 
 class ConvOps:
     @implements("conv.conv1d", native=("torch.nn.functional.conv1d", "torch.nn.functional.pad"),
-                params={
-                        "bias": "drawn: from b",
-                        "stride": "drawn",
-                        "padding": "drawn",
-                        "dilation": "drawn",
-                        "groups": "drawn",
-                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
-                        "value": "fixed: None, zeros"})
+                params=_FUNCTIONAL_PARAMS)
     def conv1d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return _conv(x, w, b, stride, padding, dilation, groups)
 
     @implements("conv.conv2d", native=("torch.nn.functional.conv2d", "torch.nn.functional.pad"),
-                params={
-                        "bias": "drawn: from b",
-                        "stride": "drawn",
-                        "padding": "drawn",
-                        "dilation": "drawn",
-                        "groups": "drawn",
-                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
-                        "value": "fixed: None, zeros"})
+                params=_FUNCTIONAL_PARAMS)
     def conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return _conv(x, w, b, stride, padding, dilation, groups)
@@ -95,14 +88,7 @@ class ConvOps:
         return torch.func.functional_call(layer, params, (x,))
 
     @implements("conv.conv3d", native=("torch.nn.functional.conv3d", "torch.nn.functional.pad"),
-                params={
-                        "bias": "drawn: from b",
-                        "stride": "drawn",
-                        "padding": "drawn",
-                        "dilation": "drawn",
-                        "groups": "drawn",
-                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
-                        "value": "fixed: None, zeros"})
+                params=_FUNCTIONAL_PARAMS)
     def conv3d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
         return _conv(x, w, b, stride, padding, dilation, groups)
@@ -128,14 +114,7 @@ class ConvOps:
                     "torch.nn.functional.conv2d",
                     "torch.nn.functional.pad",
                 ),
-                params={
-                        "bias": "drawn: from b",
-                        "stride": "drawn",
-                        "padding": "drawn",
-                        "dilation": "drawn",
-                        "groups": "fixed: C_in (depthwise)",
-                        "mode": "fixed: constant (zeros; same at stride > 1 padded by hand)",
-                        "value": "fixed: None, zeros"})
+                params={**_FUNCTIONAL_PARAMS, "groups": "fixed: C_in (depthwise)"})
     def depthwise_conv2d(self, x: Any, w: Any, b: Any = None, *, stride: Any = 1,
                          padding: Any = 0, dilation: Any = 1) -> Any:
         # Depthwise = groups = C_in; w (C*mult, 1, kH, kW) is torch's layout for it.
