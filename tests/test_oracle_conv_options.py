@@ -1,35 +1,14 @@
-"""Hand-computed values of the kernel options added for issue 17 (loss, pool, conv, nn):
-cross-entropy class weights / ignore_index / label_smoothing, Lp pooling's norm_type,
-divisor_override, TF's SAME pooling padding, k smallest, conv padding_mode, Gemm's alpha and
-beta. Expected values are worked out by hand in the comments (logits chosen so that the
-softmax is a ratio of small integers), never taken from the oracle; the mpmath transcriptions
-(oracle/precise) are checked against the same hand values.
-
-Tolerances: each expected value is a few correctly rounded operations on log 2 / log 3 or on
-small integers, so 8 eps relative covers the oracle's log_softmax (<= 2 ulp per log) and sums
-of at most 6 terms.
-"""
+"""Hand values of the issue-17 kernel options of the conv family: convolution padding_mode
+(how the expected values and tolerances are chosen: tests/_options.py)."""
 
 from __future__ import annotations
 
-import mpmath
 import numpy as np
 import pytest
 
 from oracle import conv as C
 from oracle.precise import conv as PC
-
-TOL = 8 * np.finfo(np.float64).eps
-
-
-def close(got, want) -> None:
-    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), want, rtol=TOL, atol=TOL)
-
-
-def precise(fn, *args, **kwargs):
-    with mpmath.workdps(50):
-        return np.asarray(fn(*args, **kwargs), dtype=np.float64)
-
+from tests._options import close, precise
 
 # --- convolution --------------------------------------------------------------------------------
 X1 = np.array([[[1.0, 2.0, 3.0, 4.0]]])
