@@ -30,6 +30,11 @@ class Summed(NamedTuple):
     magnitude: Any
 
 
+def absolute(a: Any) -> np.ndarray:
+    """|a| in float64: the factor a ``Summed`` magnitude carries for a term a."""
+    return np.abs(np.asarray(a, np.float64))
+
+
 def two_product(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """p = fl(a b) and the exact error e = a b - p in float64 (Dekker's product with
     Veltkamp's split); ignores overflow of the split, as the drawn magnitudes stay small."""

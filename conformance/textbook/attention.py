@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from conformance.textbook import Summed
+from conformance.textbook import absolute as _abs
 from oracle import _canon
 from oracle import attention as A
 
@@ -148,9 +149,6 @@ class Core:
         dp = p * (ds + np.sum(p * ds, axis=-1, keepdims=True))
         return np.matmul(dp, v) + np.matmul(p, _abs(tv)), dp
 
-
-def _abs(a: Any) -> np.ndarray:
-    return np.abs(np.asarray(a, np.float64))
 
 
 def _t_mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:

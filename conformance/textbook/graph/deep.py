@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from conformance.textbook import Summed
+from conformance.textbook import absolute as _abs
 from oracle import graph as GR
 from oracle.graph import _base as G
 
@@ -24,9 +25,6 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """matmul in a's dtype (ml_dtypes' bfloat16 matmul returns float32)."""
     return np.matmul(a, b).astype(a.dtype)
 
-
-def _abs(a: np.ndarray) -> np.ndarray:
-    return np.abs(np.asarray(a, np.float64))
 
 
 def _scatter(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
@@ -42,16 +40,13 @@ def _routes(x: np.ndarray, w: np.ndarray, b: np.ndarray, src: np.ndarray,
     x64, w64, b64 = (np.asarray(a, np.float64) for a in (x, w, b))
     z = np.concatenate([x64[dst], x64[src] - x64[dst]], axis=1) @ w64.T + b64
     msg = np.maximum(z, 0.0)
-    route = np.zeros(z.shape, bool)
     best = np.full((x.shape[0], w.shape[0]), -np.inf)
     winner = np.full(best.shape, -1)
     for e in range(len(dst)):  # strictly greater: ties keep the first edge
         better = msg[e] > best[dst[e]]
         best[dst[e]] = np.where(better, msg[e], best[dst[e]])
         winner[dst[e]] = np.where(better, e, winner[dst[e]])
-    for e in range(len(dst)):
-        route[e] = (winner[dst[e]] == e) & (z[e] > 0)
-    return route
+    return (winner[dst] == np.arange(len(dst))[:, None]) & (z > 0)
 
 
 def edge_conv(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from conformance.textbook import Summed
+from conformance.textbook import absolute as _abs
 from conformance.textbook import normalization as D
 
 Arrays = list[Any]
@@ -54,9 +55,6 @@ class _Group:
         u_d = s + self._mean(s)
         return np.maximum(fused, u_d * self.r + self.dm * self.r ** 3 * self._mean(self.dm * u_d))
 
-
-def _abs(a: Any) -> np.ndarray:
-    return np.abs(np.asarray(a, np.float64))
 
 
 def _affine(mode: str, g: _Group, gamma: Any, seeds: Arrays, pshape: tuple[int, ...]
