@@ -50,7 +50,9 @@ def test_an_interrupted_job_still_reports_the_run_it_cut_off(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "conformance", "run", "--backends", "torch,jax", "--no-speed",
          "--jobs", "1", "-o", str(out), "--results-root", str(results), "--seed", "4",
-         "--ops", "act.*"],
+         # Minutes of work: on a loaded machine the poll below may wake seconds late, and a
+         # run of the default size could end before the Ctrl-C reaches it.
+         "--ops", "act.*", "--examples", "300"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
         # A shell's background job inherits SIGINT ignored, and Python keeps it so: restore
