@@ -17,6 +17,7 @@ from oracle.autodiff.functions import SUPPORTED_FUNCTIONS
 from oracle.autodiff.hessian import directional_derivative, gradient, hessian, hvp
 from oracle.autodiff.jvp import jacobian, jvp, vjp
 from oracle.autodiff.linalg import DegenerateEigenvalues  # registers the eigh rule
+from oracle.autodiff.magnitude import magnitudes
 from oracle.autodiff.numeric import (
     ErrorCurve,
     central_difference,
@@ -33,7 +34,8 @@ __all__ = [
     "DegenerateEigenvalues", "Dual", "DualResult", "ErrorCurve", "central_difference", "depth",
     "difference_error_curve",
     "directional_derivative", "dual_arith", "dual_functions", "finite_difference",
-    "forward_difference", "gradient", "hessian", "hvp", "is_dual", "jacobian", "jvp", "vjp",
+    "forward_difference", "gradient", "hessian", "hvp", "is_dual", "jacobian", "jvp", "magnitudes",
+    "vjp",
 ]
 
 ORACLE: dict[str, Callable[..., Any]] = {

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from oracle import _canon
+from oracle.autodiff import magnitude
 from oracle.autodiff.dual import Dual, depth, dtype_of, innermost, split, zeros_at_depth
 
 HANDLED: dict[Callable[..., Any], Callable[..., Any]] = {}
@@ -157,7 +158,8 @@ def _multilinear(func: Callable[..., Any], args: list[Any], positions: Sequence[
         t = pairs[i][1]
         if t is None:
             continue
-        term = func(*[t if j == i else v for j, v in enumerate(values)], **kwargs)
+        term = func(*[t if j == i else magnitude.product_operand(v) if j in pairs else v
+                      for j, v in enumerate(values)], **kwargs)
         tangent = term if tangent is None else tangent + term
     return Dual(func(*values, **kwargs), tangent)
 
@@ -285,6 +287,8 @@ def _prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
     """Tangent sum_k t_k prod_{j != k} x_j from prefix and suffix products: exact when some
     x_j are 0 (no division by x_k)."""
     _reject("prod", {"out": out, **kwargs}, "out", "initial", "where")
+    if magnitude.active():
+        raise magnitude.unsupported("prod")
     value = np.prod(a.value, axis=axis, dtype=dtype, keepdims=keepdims)
     flat, keep_shape = _reduced_last(a, axis)
     x, t = flat.value, flat.tangent

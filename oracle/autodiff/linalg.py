@@ -31,6 +31,7 @@ import ml_dtypes
 import numpy as np
 import scipy.linalg
 
+from oracle.autodiff import magnitude
 from oracle.autodiff.dual import Dual, dtype_of, innermost
 from oracle.autodiff.functions import HANDLED
 
@@ -103,6 +104,8 @@ def _eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803  (NumPy's keywor
     if not isinstance(a, Dual):
         w, v = np.linalg.eigh(a, UPLO=UPLO)
         return EighResult(w, v)
+    if magnitude.active():
+        raise magnitude.unsupported("linalg.eigh")
     w, u = np.linalg.eigh(a.value, UPLO=UPLO)  # dispatches again for nested duals
     _check_distinct(innermost(w), dtype_of(a))
     dw, du = _perturbation(w, u, _triangle_tangent(a.tangent, UPLO))

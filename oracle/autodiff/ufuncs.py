@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from oracle import _reference
+from oracle.autodiff import magnitude
 from oracle.autodiff.dual import Dual, depth, dtype_of, innermost, split
 
 Pair = tuple[Any, Any]
@@ -284,7 +285,10 @@ def apply_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...],
         raise _unsupported(ufunc.__name__)
     d = max(depth(x) for x in inputs)
     pairs = [split(x, d) for x in inputs]
-    value, tangent = rule(*pairs)
+    if magnitude.active():
+        value, tangent = magnitude.ufunc_rule(ufunc, rule, pairs, d)
+    else:
+        value, tangent = rule(*pairs)
     if tangent is not None and any(tangent is p[1] for p in pairs):
         tangent = tangent.copy()  # a new result never shares its tangent with an operand
     result = Dual(value, tangent)

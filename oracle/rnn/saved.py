@@ -23,6 +23,7 @@ import numpy as np
 from oracle import _canon
 from oracle import activations as A
 from oracle.autodiff import Dual
+from oracle.autodiff.magnitude import active as magnitudes_active
 
 
 @dataclass(frozen=True)
@@ -85,23 +86,26 @@ def _textbook(z: Any) -> Saved | None:
     return mode
 
 
-def _from_output(fn: Callable[[Any], Any],
-                 rule: Callable[[Any, Any], Any]) -> Callable[[Any], Any]:
+def _from_output(fn: Callable[[Any], Any], rule: Callable[[Any, Any], Any],
+                 terms: Callable[[Any, Any], Any]) -> Callable[[Any], Any]:
+    """``terms``: the rule's magnitude (oracle/autodiff/magnitude.py) on a magnitude m."""
     def apply(z: Any) -> Any:
         mode = _textbook(z)
         if mode is None:
             return fn(z)
         y = fn(z.value)
         saved = y if mode.nudge == 0 else np.nextafter(y, y.dtype.type(np.inf * mode.nudge))
-        return Dual(y, rule(saved, z.tangent))
+        return Dual(y, (terms if magnitudes_active() else rule)(saved, z.tangent))
 
     return apply
 
 
-sigmoid = _from_output(A.sigmoid, lambda y, t: y * (1 - y) * t)
-tanh = _from_output(A.tanh, lambda y, t: (1 - y * y) * t)
+# 1 - y is exact for y >= 1/2 (Sterbenz) and >= 1/2 below: sigmoid's rule cancels nothing.
+sigmoid = _from_output(A.sigmoid, lambda y, t: y * (1 - y) * t, lambda y, m: y * (1 - y) * m)
+tanh = _from_output(A.tanh, lambda y, t: (1 - y * y) * t, lambda y, m: (1 + y * y) * m)
 softmax = _from_output(lambda z: A.softmax(z, axis=-1),
-                       lambda y, t: y * (t - np.sum(y * t, axis=-1, keepdims=True)))
+                       lambda y, t: y * (t - np.sum(y * t, axis=-1, keepdims=True)),
+                       lambda y, m: y * (m + np.sum(y * m, axis=-1, keepdims=True)))
 
 
 def update_and_reset(s: Any, hidden: int) -> tuple[Any, ...]:
