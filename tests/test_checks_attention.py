@@ -66,3 +66,53 @@ def test_a_tangent_off_by_2_to_the_minus_10_still_fails(trial):
     _, case = list(_cases(trial + 1))[trial]
     outcome = checks.jvp(Kernel(2.0**-10), SPEC, case, "float32", trial)
     assert not outcome.passed and outcome.agreements[0].ratio > 10, outcome.agreements[0]
+
+
+# Reverse mode through the projections (``self_attention``, ``multi_head``) is ``Summed``
+# too: torch's own gradients pass, and the same gradients with one weight's 2^-10 off fail.
+MHA_CASES = {"attn.multi_head/no_weights": 3, "attn.self_attention": 1}
+
+
+class Scaled:
+    """The torch adapter with the gradient at ``position`` (of ``grad_wrt``) scaled."""
+
+    def __init__(self, position: int, bug: float) -> None:
+        from adapters.torch import TorchAdapter
+
+        self.torch, self.position, self.bug = TorchAdapter(threads=1), position, bug
+        self.torch.setup()
+
+    def run_vjp(self, op, args, kwargs, wrt, cots, dtype):
+        grads = self.torch.run_vjp(op, args, kwargs, wrt, cots, dtype)
+        grads[self.position] = grads[self.position] * np.float32(1 + self.bug)
+        return grads
+
+
+def _drawn(spec_id: str, n: int) -> list:
+    from hypothesis import HealthCheck, given, settings
+
+    out = []
+
+    @settings(max_examples=n, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(all_specs()[spec_id].inputs("float32"))
+    def collect(case):
+        out.append(case)
+
+    collect()
+    return out[:n]
+
+
+@pytest.mark.parametrize("spec_id", sorted(MHA_CASES))
+def test_projected_reverse_mode_passes_and_a_weight_gradient_off_fails(spec_id):
+    pytest.importorskip("torch")
+    spec, position = all_specs()[spec_id], MHA_CASES[spec_id]
+    # Cases small enough for the per-element comparison (the textbook's), not only <g,u>.
+    small = [c for c in _drawn(spec_id, 40)
+             if sum(c.args[i].size for i in spec.grad_wrt) <= checks.FULL_JACOBIAN_MAX][:4]
+    assert len(small) >= 2
+    for trial, case in enumerate(small):
+        good = checks.vjp(Scaled(position, 0.0), spec, case, "float32", trial)
+        assert good.passed, good.agreements
+        bad = checks.vjp(Scaled(position, 2.0**-10), spec, case, "float32", trial)
+        assert not bad.passed, bad.agreements

@@ -33,6 +33,9 @@ In forward mode the same difference, ds - <p, ds>, is a sum whose terms cancel w
 saturates, and kernels add it in their own order (a few ulps of |ds|, more than one ulp of
 D): the JVP outputs are ``Summed``, with the magnitudes of their terms
 (``Core.jvp_magnitude``), so the bound's floor scales with |ds|, not with the survivor.
+Reverse mode is ``Summed`` the same way (``Core.vjp_magnitude``, carried through the
+projections of ``self_attention`` and ``multi_head``): dQ = scale dS K sums dS of both
+signs over the keys, and dW = dY^T X over every position.
 
 Each spec's hook is built for its ``grad_wrt`` (it returns one gradient per differentiated
 argument, in that order, for "vjp", and the output tangents for "jvp").
@@ -209,6 +212,11 @@ def _project_vjp(x: Any, w: Any, dy: Any) -> tuple[Any, Any]:
     return _mm(dy, w), _mm(_t(_flat(dy)), _flat(x))
 
 
+def _project_vjp_magnitude(x: Any, w: Any, m: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``_project_vjp``'s terms' magnitudes for a cotangent of magnitudes m (float64)."""
+    return np.matmul(m, _abs(w)), np.matmul(_t(_flat(m)), _flat(_abs(x)))
+
+
 def self_attention(mode: str, args: list, kwargs: dict, outs: list, seeds: list) -> list:
     x, w_q, w_k, w_v = args
     step = variant(outs[0], A.self_attention(*args, **kwargs))
@@ -226,7 +234,11 @@ def self_attention(mode: str, args: list, kwargs: dict, outs: list, seeds: list)
     dq, dk, dv, _ = core.vjp(seeds[0])
     (dxq, dwq), (dxk, dwk), (dxv, dwv) = (_project_vjp(x, w, dy) for w, dy in
                                           ((w_q, dq), (w_k, dk), (w_v, dv)))
-    return [dxq + dxk + dxv, dwq, dwk, dwv]
+    mq, mk, mv, _ = core.vjp_magnitude(seeds[0])
+    (mxq, mwq), (mxk, mwk), (mxv, mwv) = (_project_vjp_magnitude(x, w, m) for w, m in
+                                          ((w_q, mq), (w_k, mk), (w_v, mv)))
+    return [Summed(dxq + dxk + dxv, mxq + mxk + mxv), Summed(dwq, mwq), Summed(dwk, mwk),
+            Summed(dwv, mwv)]
 
 
 def _additive_parts(q: Any, k: Any, w_q: Any, w_k: Any, v_a: Any) -> tuple[Any, Any]:
@@ -300,6 +312,20 @@ def _merge(x: Any) -> Any:
     return np.swapaxes(x, 1, 2).reshape(b, length, h * d)
 
 
+def _multi_head_vjp_magnitude(core: Core, xs: tuple, ws: tuple, concat: Any, w_o: Any,
+                              dout: Any, dp_extra: Any, heads: int) -> dict[int, np.ndarray]:
+    """The terms' magnitudes of ``multi_head``'s reverse mode, by argument position."""
+    mconcat, mwo = _project_vjp_magnitude(concat, w_o, _abs(dout))
+    extra = None if dp_extra is None else _abs(dp_extra)
+    parts = core.vjp_magnitude(_heads(mconcat, heads), extra)[:3]
+    mags = {6: mwo, 10: np.sum(_flat(_abs(dout)), axis=0)}
+    for i, (x, w, m) in enumerate(zip(xs, ws, parts)):
+        m = _merge(m)
+        mags[i], mags[i + 3] = _project_vjp_magnitude(x, w, m)
+        mags[i + 7] = np.sum(_flat(m), axis=0)
+    return mags
+
+
 def multi_head(wrt: Sequence[int], weights: bool) -> Hook:
     """``attn.multi_head`` (weights: outputs (out, weights)) or ``/no_weights`` (out)."""
 
@@ -343,6 +369,8 @@ def multi_head(wrt: Sequence[int], weights: bool) -> Hook:
             dy = _merge(dy)
             grads[i], grads[i + 3] = _project_vjp(x, w, dy)
             grads[i + 7] = np.sum(_flat(dy), axis=0)
-        return [grads[i] for i in wrt]
+        mags = _multi_head_vjp_magnitude(core, (query, key, value), (w_q, w_k, w_v), concat,
+                                         w_o, dout, dp_extra, heads)
+        return [Summed(grads[i], mags[i]) for i in wrt]
 
     return hook
