@@ -10,13 +10,32 @@ dual pass with those rules (``oracle.rnn.saved.derivatives_from_outputs``), in t
 dtype: forward mode for "jvp", and reverse mode through the dual Jacobian (one pass per
 differentiated element: the checks ask for it only below 64 elements) for "vjp".
 
+Two forms of the update gate are in use: the notes' u (the oracle, and the composed
+mappings) and the frameworks' z = 1 - u (torch GRU/GRUCell, Flax GRUCell/MGUCell, Keras GRU
+all save z = sigmoid(-s) and form (1 - z) n + z h), whose u = 1 - z has an absolute
+rounding of ulp(1)/2: where u is small, its derivative u (1 - u) = z (1 - z) loses its
+relative accuracy (measured: torch GRUCell's float32 d/dw_x 2e-4 off where u ~ 1e-4).
+
+The hook is called three times per evaluation, with the op's outputs as computed and moved
+one ulp up and down (``conformance.evaluate.textbook``). Those outputs are not what a kernel
+saves; the gates inside are. So the three calls give three textbook evaluations:
+* unmoved outputs: the saved gates as the oracle computes them (u form);
+* outputs moved up / down: the update gate saved in the z form, and every saved gate
+  value moved one ulp up / down, as a kernel's saved values differ from the oracle's by
+  their own rounding. One evaluation alone can be lucky where terms cancel: an input
+  feeding both h and c, whose contributions to d/dx nearly cancel (measured on
+  rnn.lstm_peephole in float32: a correct torch gradient 12 times the oracle's own error
+  there). Both directions are needed: a saved z one ulp off moves 1 - z by ulp / u, which
+  is 0.3 % for u ~ 2e-5 in float32 (torch GRUCell's d/dx measured 0.3 % off, one way).
+
 Both modes' outputs are ``Summed``: a reverse-mode gradient sums over outputs (time,
 batch, units) terms of both signs, and forward mode sums over inputs and gates. Their
 magnitudes come from the same dual pass in magnitude mode (oracle/autodiff/magnitude.py),
 with the saved-output rules' own terms: y (1 - y) for sigmoid (1 - y is exact where y >= 1/2),
 1 + y^2 for tanh's 1 - y^2, y (|t| + sum(y |t|)) for softmax. A bound scaled with the
 surviving value judged a correct kernel's float32 rounding (TF seed 2: the Keras SimpleRNN
-cell's d/dw_ax 1.49x through a softmax output, the LSTM cell's d/dx 1.84x).
+cell's d/dw_ax 1.49x through a softmax output, the LSTM cell's d/dx 1.84x). The unmoved
+call gives the magnitudes; the bound takes them for all three evaluations.
 """
 
 from __future__ import annotations

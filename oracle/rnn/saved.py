@@ -100,7 +100,8 @@ def _from_output(fn: Callable[[Any], Any], rule: Callable[[Any, Any], Any],
     return apply
 
 
-# 1 - y is exact for y >= 1/2 (Sterbenz) and >= 1/2 below: sigmoid's rule cancels nothing.
+# 1 - y is exact for y >= 1/2 (Sterbenz) and at least 1/2 for y < 1/2: sigmoid's rule
+# cancels nothing, so its magnitude is its value.
 sigmoid = _from_output(A.sigmoid, lambda y, t: y * (1 - y) * t, lambda y, m: y * (1 - y) * m)
 tanh = _from_output(A.tanh, lambda y, t: (1 - y * y) * t, lambda y, m: (1 + y * y) * m)
 softmax = _from_output(lambda z: A.softmax(z, axis=-1),
