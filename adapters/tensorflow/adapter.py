@@ -132,10 +132,10 @@ class TensorFlowCore(Adapter):
         op (each op's backward function differentiated in its cotangent, TensorFlow's
         forwardprop.py), so both run the same gradient kernels; per op in eager it cost
         4-5x more (graph.gat and graph.monet jvp: 52 s against 11 s). Where a backward
-        kernel is missing on the device (Eigen's dilated Conv2DBackpropInput), which the
-        forward rules of ForwardAccumulator avoid, it runs instead; ``last_path`` says
-        which ran. ``ad.jvp`` keeps ForwardAccumulator under test on its own
-        (adapters/tensorflow/autodiff.py)."""
+        kernel is missing on the device (Eigen's float64 dilated Conv2DBackpropInput),
+        ForwardAccumulator, which gets past it (measured on conv.conv[12]d/extended),
+        runs instead; ``last_path`` says which ran. ``ad.jvp`` keeps ForwardAccumulator
+        under test on its own (adapters/tensorflow/autodiff.py)."""
         try:
             outs, tans = self._transposed_vjp(fn, list(args), wrt, tangents)
             self.last_path = "eager, transposed vjp"
@@ -171,6 +171,7 @@ class TensorFlowCore(Adapter):
             outs = outputs_list(fn(*args))
         tans = [acc.jvp(o, unconnected_gradients=tf.UnconnectedGradients.ZERO) for o in outs]
         return outs, tans
+
 
 def _decide_onednn(precision: str) -> str:
     """oneDNN on or off, decided before TensorFlow is imported, and who decided it.
