@@ -286,13 +286,35 @@ def apply_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...],
     d = max(depth(x) for x in inputs)
     pairs = [split(x, d) for x in inputs]
     if magnitude.active():
-        value, tangent = magnitude.ufunc_rule(ufunc, rule, pairs, d)
+        value, tangent = _magnitude_rule(ufunc, rule, pairs, d)
     else:
         value, tangent = rule(*pairs)
     if tangent is not None and any(tangent is p[1] for p in pairs):
         tangent = tangent.copy()  # a new result never shares its tangent with an operand
     result = Dual(value, tangent)
     return result if out is None else _store(ufunc, out, result)
+
+
+def _magnitude_rule(ufunc: np.ufunc, rule: Callable[..., Pair], pairs: list[Pair],
+                    d: int) -> Pair:
+    """(value, magnitude) of ``ufunc`` on (value, magnitude) pairs (oracle/autodiff/
+    magnitude.py): for an elementwise ufunc, each partial is the rule's tangent for a unit
+    tangent in that operand alone."""
+    if d != 1:
+        raise TypeError("magnitude mode takes depth-1 Duals only")
+    if ufunc is np.matmul:
+        (x, mx), (y, my) = pairs
+        return np.matmul(x, y), _plus(None if mx is None else np.matmul(mx, np.abs(y)),
+                                      None if my is None else np.matmul(np.abs(x), my))
+    value, _ = rule(*[(v, None) for v, _ in pairs])
+    terms = []
+    for k, (_, m) in enumerate(pairs):
+        if m is None:
+            continue
+        probe = [(v, np.ones_like(m) if j == k else None) for j, (v, _) in enumerate(pairs)]
+        _, partial = rule(*probe)
+        terms.append(None if partial is None else np.abs(partial) * m)
+    return value, _plus(*terms)
 
 
 def _store(ufunc: np.ufunc, out: tuple[Any, ...], result: Dual) -> Dual:
