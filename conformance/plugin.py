@@ -72,6 +72,10 @@ def activate(config: pytest.Config) -> runconf.Conformance:
     worker_id = getattr(config, "workerinput", {}).get("workerid", "main")
     ctx.writer = results.ChecksWriter(ctx.run_dir, worker_id)
     _benchmark_json(config, ctx)
+    if not speed_selected(config) and hasattr(config.option, "benchmark_disable"):
+        # A conformance run times no benchmark: under pytest-xdist, pytest-benchmark would
+        # warn that it disabled the (deselected) speed tests.
+        config.option.benchmark_disable = True
 
     if worker is None:
         command = " ".join(shlex.quote(a) for a in ["pytest", *config.invocation_params.args])

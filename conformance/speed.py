@@ -93,12 +93,15 @@ def nbytes(case: Case, dtype: str, outs: list[Any]) -> int:
     return int(item * (ins + sum(int(np.prod(tuple(o.shape))) for o in outs)))
 
 
-def plan_rounds(call: Callable[[], Any]) -> tuple[float, int, int]:
-    """(first-call seconds, rounds, iterations) sized so the benchmark takes ~TARGET_S."""
+def plan_rounds(call: Callable[[], Any]) -> tuple[float, int, int, Any]:
+    """(compile seconds, rounds, iterations, the first call's output), sized so the
+    benchmark takes ~TARGET_S. Its three calls are the warm-up, so the timed rounds follow at
+    once: a kernel slow enough for the minimum of five rounds had five untimed calls before
+    them while the output and a warm-up round were calls of their own."""
     t0 = time.perf_counter()
-    call()
+    out = call()
     first = time.perf_counter() - t0
     steady = _best_of(call, 2)
     iterations = max(1, int(0.02 / max(steady, 1e-9)))
     rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, TARGET_S / max(steady * iterations, 1e-9))))
-    return first - steady, rounds, iterations
+    return first - steady, rounds, iterations, out

@@ -51,9 +51,10 @@ def decade_range(values: Sequence[float | None], *, include: Sequence[float] = (
            if v is not None and math.isfinite(v) and v > 0]
     if not pos:
         return (max(floor, 0.1), min(ceil, 10.0))
-    lo = 10.0 ** math.floor(math.log10(min(pos)))
-    hi = 10.0 ** math.ceil(math.log10(max(pos)))
-    lo, hi = max(lo, floor), min(hi, ceil)
+    # The exponents stay within float64's range: a ULP count near its maximum (an error
+    # beside an exact zero, whose ULP is subnormal) would make 10.0 ** 309 overflow.
+    lo = max(10.0 ** max(math.floor(math.log10(min(pos))), -307), floor)
+    hi = min(10.0 ** min(math.ceil(math.log10(max(pos))), 308), ceil)
     if hi <= lo:
         hi = lo * 10.0
     return lo, hi

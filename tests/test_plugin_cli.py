@@ -73,6 +73,9 @@ def test_xdist_keeps_every_workers_results(tmp_path):
                            "--examples", "3", "--seed", "3", "--results", str(out), "-n", "2",
                            "-k", "test_forward")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # A conformance run has no benchmark: pytest-benchmark must not warn that xdist
+    # disabled the deselected speed tests.
+    assert "PytestBenchmarkWarning" not in proc.stdout + proc.stderr
     files = sorted(p.name for p in out.glob("checks-*.jsonl"))
     assert files == ["checks-gw0.jsonl", "checks-gw1.jsonl"]
     specs = [s for s in all_specs().values() if fnmatch.fnmatch(s.id, "act.*")

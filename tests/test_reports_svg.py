@@ -48,6 +48,10 @@ def test_decade_range():
     assert svg.decade_range([2e-12, 5e6], floor=1e-8, ceil=1e4) == (1e-8, 1e4)
     assert svg.decade_range([None, 0.0, math.inf]) == (0.1, 10.0)  # nothing positive
     assert svg.decade_range([1.0]) == (1.0, 10.0)  # never empty
+    # ULP counts beside an exact zero reach float64's maximum (measured: 1.66e308, JAX
+    # graph.diffusion/dcnn vjp float64); the range is clipped, not an OverflowError.
+    assert svg.decade_range([3.0, 1.66e308], floor=1.0, ceil=1e12) == (1.0, 1e12)
+    assert svg.decade_range([5e-324, 2.0], floor=0.0, ceil=1e4) == (1e-307, 10.0)
 
 
 def _chart(values_by_label: dict[str, list]) -> ET.Element:
