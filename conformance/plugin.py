@@ -161,9 +161,21 @@ def _speed_params(ctx: runconf.Conformance, config: pytest.Config) -> list[Any]:
             for direction in directions:
                 for dtype in ctx.dtypes_for(spec):
                     if dtype in dtypes:
-                        params.append(pytest.param((spec, size, direction, dtype),
-                                                   id=f"{spec.id}-{size}-{direction}-{dtype}"))
+                        params.append(pytest.param(
+                            (spec, size, direction, dtype), marks=_unsupported(ctx, spec,
+                                                                               direction, dtype),
+                            id=f"{spec.id}-{size}-{direction}-{dtype}"))
     return params
+
+
+def _unsupported(ctx: runconf.Conformance, spec: Any, direction: str,
+                 dtype: str) -> list[pytest.MarkDecorator]:
+    """A skip for a benchmark whose mode a divergence declares unsupported (TensorFlow's
+    adjust_contrast has no gradient: its backward benchmark would only raise)."""
+    known = ctx.divergence(spec, "forward" if direction == "forward" else "vjp", dtype)
+    if known is None or known.category != "unsupported":
+        return []
+    return [pytest.mark.skip(reason=f"[unsupported] {known.id}: {known.reason}")]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

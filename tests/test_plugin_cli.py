@@ -107,3 +107,19 @@ def records_safe(out):
         return records(out)
     except (OSError, ValueError):
         return []
+
+
+def test_a_speed_run_skips_the_backward_a_divergence_declares_unsupported(tmp_path):
+    # TensorFlow registers no gradient for AdjustContrastv2: its backward benchmarks raised
+    # LookupError (6 failures in a whole-registry TensorFlow speed run) although the
+    # conformance run already knows the mode is unsupported.
+    pytest.importorskip("tensorflow")
+    out = tmp_path / "run"
+    proc = run_conformance("--backend", "tensorflow", "--speed", "--seed", "1", "-rs",
+                           "--ops", "aug.color_jitter/contrast_channel", "--results", str(out))
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text
+    assert "3 passed, 3 skipped" in text
+    assert "SKIPPED [3]" in text and "tf-adjust-contrast-saturation-no-gradient" in text, text
+    benchmarks = json.loads((out / "benchmarks.json").read_text())["benchmarks"]
+    assert {b["extra_info"]["direction"] for b in benchmarks} == {"forward"}
