@@ -161,10 +161,9 @@ def _speed_params(ctx: runconf.Conformance, config: pytest.Config) -> list[Any]:
             for direction in directions:
                 for dtype in ctx.dtypes_for(spec):
                     if dtype in dtypes:
-                        params.append(pytest.param(
-                            (spec, size, direction, dtype), marks=_unsupported(ctx, spec,
-                                                                               direction, dtype),
-                            id=f"{spec.id}-{size}-{direction}-{dtype}"))
+                        skip = _unsupported(ctx, spec, direction, dtype)
+                        params.append(pytest.param((spec, size, direction, dtype), marks=skip,
+                                                   id=f"{spec.id}-{size}-{direction}-{dtype}"))
     return params
 
 
