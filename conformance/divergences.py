@@ -135,6 +135,11 @@ class Divergence:
             return re.search(self.raises, message) is not None
         return not self.sized()
 
+    def skip_reason(self) -> str | None:
+        """The reason a check or benchmark this entry covers is skipped: only ``unsupported``
+        entries skip."""
+        return f"[unsupported] {self.id}: {self.reason}" if self.category == "unsupported" else None
+
     def allowance(self) -> str:
         table = ", ".join(f"{d} {r:g}" for d, r in self.ratio_by_dtype)
         parts = ([f"ratio <= {self.max_ratio:g}"] if self.max_ratio is not None

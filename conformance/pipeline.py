@@ -119,6 +119,13 @@ def without_xdist(args: Sequence[str]) -> list[str]:
     return out
 
 
+def child_env() -> dict[str, str]:
+    """This process' environment for a child pytest run, less pytest's own variables: a
+    parent pytest-xdist worker's would make the child's pytest-benchmark believe it runs
+    under xdist and switch itself off."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+
+
 def run_backend(backend: str, kind: str, root: Path, seed: int, extra: Sequence[str],
                 runs: list[Run], prefix: str = "") -> Run:
     """One pytest run; it joins ``runs`` before it starts, so that a run interrupted halfway
@@ -129,9 +136,7 @@ def run_backend(backend: str, kind: str, root: Path, seed: int, extra: Sequence[
     results = root / f"{stamp}-{name}-{seed}{'-speed' if speed else ''}"
     cmd = pytest_command(backend, results, seed, speed, without_xdist(extra) if speed else extra)
     _say(f"== {backend} {kind}: {' '.join(cmd[1:])}\n", "")
-    # A parent pytest-xdist worker's variables would make the child's pytest-benchmark
-    # believe it runs under xdist and switch itself off.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env = child_env()
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     run = Run(backend, kind, results, INTERRUPTED)
     runs.append(run)

@@ -172,9 +172,8 @@ def _unsupported(ctx: runconf.Conformance, spec: Any, direction: str,
     """A skip for a benchmark whose mode a divergence declares unsupported (TensorFlow's
     adjust_contrast has no gradient: its backward benchmark would only raise)."""
     known = ctx.divergence(spec, "forward" if direction == "forward" else "vjp", dtype)
-    if known is None or known.category != "unsupported":
-        return []
-    return [pytest.mark.skip(reason=f"[unsupported] {known.id}: {known.reason}")]
+    skip = known.skip_reason() if known is not None else None
+    return [] if skip is None else [pytest.mark.skip(reason=skip)]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

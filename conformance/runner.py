@@ -165,8 +165,9 @@ def run_test(ctx: Conformance, spec: OpSpec, mode: str, dtype: str, nodeid: str,
     if ctx.adapter.mapping(spec.id) is None:
         reason = ctx.adapter.unsupported_reason(spec.id) or "no mapping in this adapter"
         _skip(ctx, rec, "unsupported", f"{ctx.adapter.name} cannot express {spec.id}: {reason}")
-    if known is not None and known.category == "unsupported":
-        _skip(ctx, rec, "unsupported", f"[unsupported] {known.id}: {known.reason}")
+    skip = known.skip_reason() if known is not None else None
+    if skip is not None:
+        _skip(ctx, rec, "unsupported", skip)
     check = CHECKS[mode]
     counter = {"n": 0, "expected": 0}
     # The time since the previous example ended is this one's drawing; writing a record is

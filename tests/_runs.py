@@ -8,14 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conformance.pipeline import child_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_conformance(*args: str, extra_path: Path | None = None,
                     timeout: float = 600) -> subprocess.CompletedProcess:
-    # A pytest-xdist worker's variables (``pytest tests/ -n 2``) would make the child's
-    # pytest-benchmark believe it runs under xdist and switch itself off.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env = child_env()  # under ``pytest tests/ -n 2``, as the main job's runs
     paths = [str(ROOT)] + ([str(extra_path)] if extra_path else [])
     env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")])
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
